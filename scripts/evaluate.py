@@ -1,0 +1,175 @@
+#!/usr/bin/env python
+"""Predict emotions for files, folders or a CSV, and score them when the truth is known.
+
+Examples:
+    python scripts/evaluate.py --file clip.wav
+    python scripts/evaluate.py --directory recordings/ --labels-from-filenames --json out.json
+    python scripts/evaluate.py --csv truth.csv --jobs 2     # columns: file_path,true_emotion
+
+Exit status: 0 when every file was evaluated, 1 when any failed, 2 on usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import sys
+from pathlib import Path
+
+from _common import add_model_arguments, predictor_from_args, setup_logging
+from ser.audio import SUPPORTED_EXTENSIONS, AudioError
+from ser.datasets import parse_ravdess_name
+from ser.inference import Prediction
+from ser.metrics import confusion, report, scores
+
+logger = logging.getLogger("evaluate")
+
+
+def collect(args: argparse.Namespace) -> list[tuple[Path, str | None]]:
+    """Every requested file with its true label (or None), in a stable order, without repeats."""
+    rows: dict[Path, str | None] = {}
+    for f in args.file or []:
+        rows[Path(f)] = None
+    for d in args.directory or []:
+        root = Path(d)
+        if not root.is_dir():
+            raise SystemExit(f"error: not a folder: {root}")
+        for p in sorted(root.rglob("*")):
+            if p.is_file() and p.suffix.lower() in SUPPORTED_EXTENSIONS:
+                rows.setdefault(p, None)
+    if args.csv:
+        csv_path = Path(args.csv)
+        with csv_path.open(newline="") as fh:
+            reader = csv.DictReader(fh)
+            if not {"file_path", "true_emotion"} <= set(reader.fieldnames or []):
+                raise SystemExit(f"error: {csv_path} needs the columns file_path,true_emotion")
+            for r in reader:
+                p = Path(r["file_path"])
+                rows[p if p.is_absolute() else csv_path.parent / p] = r["true_emotion"].strip().lower()
+    if args.labels_from_filenames:
+        for p, truth in rows.items():
+            if truth is None:
+                try:
+                    rows[p] = parse_ravdess_name(p.name)["emotion"]
+                except ValueError:
+                    logger.warning("%s does not follow RAVDESS naming; no true label", p.name)
+    return list(rows.items())
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_model_arguments(p)
+    p.add_argument("--file", action="append", help="an audio file (repeatable)")
+    p.add_argument("--directory", action="append", help="a folder, searched recursively (repeatable)")
+    p.add_argument("--csv", help="CSV with file_path,true_emotion (paths relative to the CSV)")
+    p.add_argument(
+        "--labels-from-filenames", action="store_true", help="take the true emotion from RAVDESS file names"
+    )
+    p.add_argument("--jobs", type=int, default=1, help="feature-extraction processes (-1: all cores)")
+    p.add_argument("--json", help="write per-file rows and the summary here")
+    p.add_argument("--quiet", action="store_true", help="no per-file table")
+    p.add_argument("-v", "--verbose", action="store_true")
+    args = p.parse_args(argv)
+    setup_logging(args.verbose)
+    if not (args.file or args.directory or args.csv):
+        p.error("give --file, --directory or --csv")
+
+    files = collect(args)
+    if not files:
+        print("no audio files found", file=sys.stderr)
+        return 1
+    predictor = predictor_from_args(args)
+    results = predictor.predict_many([str(f) for f, _ in files], jobs=args.jobs, progress=True)
+
+    rows, failed = [], []
+    for (path, truth), res in zip(files, results):
+        if isinstance(res, AudioError):
+            failed.append({"file": str(path), "error": str(res), "error_type": type(res).__name__})
+            continue
+        assert isinstance(res, Prediction)
+        rows.append(
+            {
+                "file": str(path),
+                "true": truth,
+                "predicted": res.label,
+                "confidence": round(res.confidence, 4),
+                "level": res.level,
+                "correct": None if truth is None else truth == res.label,
+                "probabilities": {k: round(v, 4) for k, v in res.probabilities.items()},
+                "warnings": res.warnings,
+            }
+        )
+
+    if not args.quiet:
+        _print_table(rows)
+    summary = _summarise(rows, failed, predictor.labels)
+    if failed:
+        print(f"\n{len(failed)} file(s) failed:")
+        for f in failed:
+            print(f"  {f['file']}: {f['error']}")
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps(
+                {"model": predictor.bundle.name, "summary": summary, "rows": rows, "failed": failed}, indent=2
+            )
+            + "\n"
+        )
+        print(f"\nwrote {args.json}")
+    return 1 if failed else 0
+
+
+def _summarise(rows: list[dict], failed: list[dict], labels: list[str]) -> dict:
+    summary: dict = {"n": len(rows), "failed": len(failed)}
+    scored = [r for r in rows if r["true"] is not None]
+    unknown = sorted({r["true"] for r in scored} - set(labels))
+    if unknown:
+        logger.warning("true labels %s are not among the model's classes; not scored", unknown)
+    scored = [r for r in scored if r["true"] in labels]
+    if not scored:
+        return summary
+    index = {c: i for i, c in enumerate(labels)}
+    y_true = [index[r["true"]] for r in scored]
+    y_pred = [index[r["predicted"]] for r in scored]
+    summary.update(
+        {
+            "n_scored": len(scored),
+            **scores(y_true, y_pred, len(labels)),
+            "report": report(y_true, y_pred, labels),
+            "confusion_matrix": confusion(y_true, y_pred, len(labels)).tolist(),
+            "classes": labels,
+        }
+    )
+    print(
+        f"\nscored {len(scored)} file(s): accuracy {summary['accuracy']:.1%}  "
+        f"UAR {summary['uar']:.1%}  macro-F1 {summary['macro_f1']:.1%}\n"
+    )
+    print(f"{'class':<10} {'precision':>9} {'recall':>7} {'f1':>6} {'n':>5}")
+    for c in labels:
+        r = summary["report"][c]
+        print(
+            f"{c:<10} {r['precision']:>9.2f} {r['recall']:>7.2f} {r['f1-score']:>6.2f} {int(r['support']):>5}"
+        )
+    print("\nconfusion matrix (rows: true, columns: predicted)")
+    print(" " * 10 + "".join(f"{c[:5]:>6}" for c in labels))
+    for c, line in zip(labels, summary["confusion_matrix"]):
+        print(f"{c:<10}" + "".join(f"{v:>6}" for v in line))
+    return summary
+
+
+def _print_table(rows: list[dict]) -> None:
+    if not rows:
+        return
+    width = min(60, max(len(Path(r["file"]).name) for r in rows))
+    print(f"\n{'file':<{width}}  {'true':<9} {'predicted':<9} {'conf':>5}  level")
+    for r in rows:
+        mark = "" if r["correct"] is None else ("✓" if r["correct"] else "✗")
+        print(
+            f"{Path(r['file']).name[:width]:<{width}}  {r['true'] or '-':<9} {r['predicted']:<9} "
+            f"{r['confidence']:>5.0%}  {r['level']:<6} {mark}"
+        )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

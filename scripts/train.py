@@ -1,0 +1,79 @@
+#!/usr/bin/env python
+"""Train with speaker-disjoint cross-validation and write a model bundle.
+
+Example:
+    python scripts/train.py --data ../shared/data/ravdess --out models/default
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+
+from _common import parse_actors, setup_logging
+from ser.config import ModelConfig, SERConfig
+from ser.datasets import check_labels, manifest_items, ravdess_items
+from ser.metrics import format_table
+from ser.train import train
+
+logger = logging.getLogger("train")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--data", help="RAVDESS folder (Actor_XX/…, RAVDESS file names)")
+    src.add_argument("--manifest", help="CSV with path,label[,speaker] (paths relative to the CSV)")
+    p.add_argument("--out", required=True, help="output bundle folder")
+    p.add_argument(
+        "--actors",
+        default="1-20",
+        help="RAVDESS actors to use (default 1-20; 21-24 are the withheld external test)",
+    )
+    p.add_argument("--folds", type=int, default=5, help="speaker-disjoint CV folds (default 5)")
+    p.add_argument("--jobs", type=int, default=-1, help="feature-extraction processes (-1: all cores)")
+    p.add_argument("--cache-dir", default=".cache/features", help="feature cache ('' to disable)")
+    p.add_argument("--augment-copies", type=int, default=ModelConfig.augment_copies)
+    p.add_argument("--epochs", type=int, default=ModelConfig.epochs, help="max epochs")
+    p.add_argument(
+        "--hidden", default=",".join(map(str, ModelConfig.hidden)), help="hidden layer sizes, comma-separated"
+    )
+    p.add_argument("--seed", type=int, default=ModelConfig.seed)
+    p.add_argument("--name", help="model name recorded in config.json")
+    p.add_argument("-v", "--verbose", action="store_true")
+    args = p.parse_args(argv)
+    setup_logging(args.verbose)
+
+    if args.data:
+        items = ravdess_items(args.data, parse_actors(args.actors))
+        check_labels(items)
+    else:
+        items = manifest_items(args.manifest)
+    model_cfg = dataclasses.replace(
+        ModelConfig(),
+        augment_copies=args.augment_copies,
+        epochs=args.epochs,
+        seed=args.seed,
+        hidden=tuple(int(h) for h in args.hidden.split(",")),
+    )
+    config = SERConfig(model=model_cfg)
+    logger.info("%d files from %d speakers", len(items), len({it.speaker for it in items}))
+    metrics = train(
+        items,
+        args.out,
+        config,
+        n_folds=args.folds,
+        cache_dir=args.cache_dir or None,
+        jobs=args.jobs,
+        name=args.name,
+    )
+    print(format_table(metrics["summary"]))
+    print(json.dumps({k: round(v["mean"], 4) for k, v in metrics["summary"].items()}))
+    print(f"bundle written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

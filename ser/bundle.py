@@ -1,0 +1,218 @@
+"""The model bundle: a folder with everything a prediction needs, in safe formats.
+
+``model.keras``   the Keras model (no pickles)
+``scaler.json``   per-feature mean and scale, with the feature names they belong to
+``labels.json``   the label encoder: the ordered class names
+``config.json``   :class:`ser.config.SERConfig`, feature version, library versions
+``metrics.json``  cross-validation results (optional for loading, required to publish)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ser.config import FEATURE_VERSION, SERConfig
+from ser.features import feature_names
+
+logger = logging.getLogger(__name__)
+
+MODEL_FILE = "model.keras"
+SCALER_FILE = "scaler.json"
+LABELS_FILE = "labels.json"
+CONFIG_FILE = "config.json"
+METRICS_FILE = "metrics.json"
+REQUIRED_FILES = (MODEL_FILE, SCALER_FILE, LABELS_FILE, CONFIG_FILE)
+#: Every file a bundle may hold; the Hub download is restricted to these.
+BUNDLE_FILES = (*REQUIRED_FILES, METRICS_FILE, "confusion_matrix.png", "README.md")
+#: The default model shipped inside the package.
+DEFAULT_BUNDLE_DIR = Path(__file__).resolve().parent / "default_model"
+
+
+class BundleError(RuntimeError):
+    """A bundle is missing files or does not match this version of ``ser``."""
+
+
+@dataclass(frozen=True)
+class Scaler:
+    """Standardisation fitted on training rows: ``(x - mean) / scale``."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    feature_names: tuple[str, ...]
+
+    @classmethod
+    def fit(cls, x: np.ndarray, names: list[str]) -> Scaler:
+        """Fit on ``x`` of shape ``(n_rows, n_features)``; constant columns get scale 1."""
+        std = x.std(axis=0)
+        return cls(x.mean(axis=0), np.where(std > 1e-12, std, 1.0), tuple(names))
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        return ((x - self.mean) / self.scale).astype(np.float32)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "feature_names": list(self.feature_names),
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Scaler:
+        mean = np.asarray(data["mean"], dtype=np.float64)
+        scale = np.asarray(data["scale"], dtype=np.float64)
+        names = tuple(data["feature_names"])
+        if not (len(mean) == len(scale) == len(names)) or np.any(scale <= 0):
+            raise BundleError("scaler.json is inconsistent (lengths differ or a scale is ≤ 0)")
+        return cls(mean, scale, names)
+
+
+@dataclass
+class Bundle:
+    """A loaded, validated bundle."""
+
+    model: Any
+    scaler: Scaler
+    labels: list[str]
+    config: SERConfig
+    path: Path
+    metrics: dict[str, Any] | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.info.get("name") or self.path.name
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries a bundle's numbers depend on."""
+    out = {"python": platform.python_version()}
+    for pkg in (
+        "ser",
+        "numpy",
+        "librosa",
+        "keras",
+        "tensorflow-cpu",
+        "tensorflow",
+        "scikit-learn",
+        "soundfile",
+        "audiomentations",
+    ):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def save_bundle(
+    directory: str | Path,
+    model: Any,
+    scaler: Scaler,
+    labels: list[str],
+    config: SERConfig,
+    metrics: dict[str, Any] | None = None,
+    name: str | None = None,
+) -> Path:
+    """Write a bundle to ``directory`` (created if needed) and return its path."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    model.save(directory / MODEL_FILE)
+    _write_json(directory / SCALER_FILE, scaler.to_json())
+    _write_json(directory / LABELS_FILE, {"classes": list(labels)})
+    _write_json(
+        directory / CONFIG_FILE,
+        {
+            "name": name or directory.name,
+            "model_type": "mlp",
+            "feature_version": config.features.version,
+            "n_features": len(scaler.feature_names),
+            **config.to_dict(),
+            "library_versions": library_versions(),
+        },
+    )
+    if metrics is not None:
+        _write_json(directory / METRICS_FILE, metrics)
+    logger.info("Saved bundle to %s", directory)
+    return directory
+
+
+def read_bundle_config(directory: str | Path) -> tuple[SERConfig, dict[str, Any]]:
+    """Read and check ``config.json``: the config and the bundle's other info."""
+    path = Path(directory) / CONFIG_FILE
+    data = _read_json(path)
+    version = data.get("feature_version")
+    if version != FEATURE_VERSION:
+        raise BundleError(
+            f"{path}: the model was trained on feature version {version}, this code computes "
+            f"version {FEATURE_VERSION}; retrain it or use a matching version of ser."
+        )
+    known = {"audio", "features", "model"}
+    try:
+        config = SERConfig.from_dict({k: data[k] for k in known if k in data})
+    except TypeError as err:
+        raise BundleError(f"{path}: unknown setting ({err})") from err
+    return config, {k: v for k, v in data.items() if k not in known}
+
+
+def check_bundle_files(directory: str | Path) -> Path:
+    """Raise :class:`BundleError` unless every required file is in ``directory``."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise BundleError(f"model folder not found: {directory}")
+    missing = [f for f in REQUIRED_FILES if not (directory / f).is_file()]
+    if missing:
+        raise BundleError(f"{directory} is not a complete model bundle: missing {', '.join(missing)}")
+    return directory
+
+
+def load_bundle(directory: str | Path | None = None) -> Bundle:
+    """Load and validate a bundle (the shipped default when ``directory`` is ``None``).
+
+    Raises:
+        BundleError: Missing files, or features, labels and model that do not fit together.
+    """
+    import keras
+
+    directory = check_bundle_files(Path(directory) if directory else DEFAULT_BUNDLE_DIR)
+    config, info = read_bundle_config(directory)
+    scaler = Scaler.from_json(_read_json(directory / SCALER_FILE))
+    expected = feature_names(config.features)
+    if list(scaler.feature_names) != expected:
+        raise BundleError(
+            f"{directory}: the scaler's {len(scaler.feature_names)} feature names do not match the "
+            f"{len(expected)} features this code computes."
+        )
+    labels = _read_json(directory / LABELS_FILE).get("classes")
+    if not labels or len(set(labels)) != len(labels):
+        raise BundleError(f"{directory}/{LABELS_FILE}: 'classes' must be a list of unique names")
+    try:
+        model = keras.saving.load_model(directory / MODEL_FILE, compile=False, safe_mode=True)
+    except Exception as err:  # keras raises many types for a broken archive
+        raise BundleError(f"{directory}/{MODEL_FILE} could not be loaded: {err}") from err
+    n_in, n_out = model.input_shape[-1], model.output_shape[-1]
+    if n_in != len(expected):
+        raise BundleError(f"{directory}: the model takes {n_in} features, the code computes {len(expected)}")
+    if n_out != len(labels):
+        raise BundleError(f"{directory}: the model has {n_out} outputs but labels.json {len(labels)} classes")
+    metrics_path = directory / METRICS_FILE
+    metrics = _read_json(metrics_path) if metrics_path.is_file() else None
+    return Bundle(model, scaler, list(labels), config, directory, metrics, info)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise BundleError(f"cannot read {path}: {err}") from err

@@ -1,0 +1,137 @@
+"""One typed place for every setting a model depends on.
+
+A :class:`FeatureConfig` is saved next to each trained model (``config.json``) so that a model
+always knows the audio preprocessing and the features it was trained on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Bump whenever :mod:`ser.features` changes what a feature vector means.
+FEATURE_VERSION = 4
+
+#: The 8 RAVDESS emotions in the model's output order.
+EMOTIONS: tuple[str, ...] = (
+    "angry",
+    "calm",
+    "disgust",
+    "fearful",
+    "happy",
+    "neutral",
+    "sad",
+    "surprised",
+)
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    """How raw audio becomes the model's input signal.
+
+    Attributes:
+        sample_rate: Rate (Hz) every input is resampled to.
+        lowpass_hz: Audio above this frequency is removed so that features do not depend on
+            what a resampler leaves near Nyquist.
+        target_rms_dbfs: Level (dBFS RMS over the speech part) every clip is normalised to.
+        silence_top_db: A frame is silence when it is this many dB below the loudest frame.
+        silence_floor_dbfs: A clip whose peak is below this level is silence.
+        min_dynamic_range_db: Speech is modulated; a signal whose frame energies vary by less
+            than this (10th to 95th percentile) is a steady tone or noise, not speech.
+        min_speech_s: Shortest amount of speech (seconds) a prediction is made on.
+        max_duration_s: Longest input accepted (seconds).
+        max_bytes: Largest encoded input accepted (bytes).
+    """
+
+    sample_rate: int = 22050
+    lowpass_hz: float = 8000.0
+    target_rms_dbfs: float = -20.0
+    silence_top_db: float = 35.0
+    silence_floor_dbfs: float = -60.0
+    min_dynamic_range_db: float = 8.0
+    min_speech_s: float = 0.5
+    max_duration_s: float = 600.0
+    max_bytes: int = 200 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """Parameters of the feature extractor (see :mod:`ser.features`).
+
+    Attributes:
+        n_fft: STFT size in samples.
+        hop_length: STFT hop in samples.
+        n_mels: Mel bands of the log-mel spectrogram.
+        n_mel_groups: Mel bands are averaged into this many groups for the band-energy stats.
+        n_mfcc: MFCCs (each with Δ and ΔΔ).
+        fmin_f0: Lowest F0 searched (Hz).
+        fmax_f0: Highest F0 searched (Hz).
+        window_s: Length of one analysis window for the timeline (seconds).
+        hop_s: Hop between analysis windows (seconds).
+    """
+
+    n_fft: int = 1024
+    hop_length: int = 256
+    n_mels: int = 64
+    n_mel_groups: int = 24
+    n_mfcc: int = 20
+    fmin_f0: float = 60.0
+    fmax_f0: float = 500.0
+    window_s: float = 3.0
+    hop_s: float = 1.5
+    version: int = FEATURE_VERSION
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The MLP and how it is trained (see :mod:`ser.model` and :mod:`ser.train`).
+
+    Attributes:
+        hidden: Units of the hidden Dense layers.
+        dropout: Dropout after each hidden layer.
+        l2: L2 penalty on Dense kernels.
+        learning_rate: Adam's initial rate (halved on plateaus).
+        batch_size: Rows per step.
+        epochs: Most epochs (early stopping usually ends sooner).
+        patience: Epochs without a better validation loss before stopping.
+        augment_copies: Augmented copies of each training file.
+        ensemble: MLPs trained with different seeds and averaged into one model.
+        seed: Seed of initialisation, shuffling and augmentation.
+    """
+
+    hidden: tuple[int, ...] = (512, 256, 128, 64)
+    dropout: float = 0.5
+    l2: float = 1e-3
+    learning_rate: float = 1e-3
+    batch_size: int = 64
+    epochs: int = 150
+    patience: int = 20
+    augment_copies: int = 4
+    ensemble: int = 1
+    seed: int = 42
+
+
+@dataclass(frozen=True)
+class SERConfig:
+    """Everything a bundle needs to reproduce its preprocessing."""
+
+    audio: AudioConfig = field(default_factory=AudioConfig)
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SERConfig:
+        """Inverse of :meth:`to_dict`; unknown keys are rejected."""
+        model = dict(data.get("model", {}))
+        if "hidden" in model:
+            model["hidden"] = tuple(model["hidden"])
+        return cls(
+            audio=AudioConfig(**data.get("audio", {})),
+            features=FeatureConfig(**data.get("features", {})),
+            model=ModelConfig(**model),
+        )

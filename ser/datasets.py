@@ -1,0 +1,117 @@
+"""Dataset readers: RAVDESS file names and generic CSV manifests → lists of :class:`Item`."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from ser.config import EMOTIONS
+
+#: RAVDESS emotion codes (third field of a file name).
+RAVDESS_EMOTIONS = {
+    "01": "neutral",
+    "02": "calm",
+    "03": "happy",
+    "04": "sad",
+    "05": "angry",
+    "06": "fearful",
+    "07": "disgust",
+    "08": "surprised",
+}
+RAVDESS_INTENSITY = {"01": "normal", "02": "strong"}
+AUDIO_GLOBS = ("*.wav", "*.flac", "*.ogg", "*.mp3", "*.m4a", "*.webm", "*.opus")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One labelled recording.
+
+    Attributes:
+        path: Audio file.
+        label: Emotion name (one of :data:`ser.config.EMOTIONS` for RAVDESS).
+        speaker: Speaker id; splits never put one speaker on both sides.
+        intensity: ``"normal"``/``"strong"`` where known.
+        gender: ``"male"``/``"female"`` where known.
+    """
+
+    path: Path
+    label: str
+    speaker: str
+    intensity: str | None = None
+    gender: str | None = None
+
+
+def parse_ravdess_name(name: str) -> dict[str, str]:
+    """Parse ``03-01-EE-II-SS-RR-AA[.ext]`` into emotion, intensity, statement, repetition, actor.
+
+    Raises:
+        ValueError: The name does not follow the RAVDESS scheme.
+    """
+    parts = Path(name).stem.split("-")
+    if len(parts) != 7 or not all(p.isdigit() and len(p) == 2 for p in parts):
+        raise ValueError(f"not a RAVDESS file name: {name!r}")
+    if parts[2] not in RAVDESS_EMOTIONS or parts[3] not in RAVDESS_INTENSITY:
+        raise ValueError(f"unknown emotion or intensity code in {name!r}")
+    actor = int(parts[6])
+    return {
+        "emotion": RAVDESS_EMOTIONS[parts[2]],
+        "intensity": RAVDESS_INTENSITY[parts[3]],
+        "statement": parts[4],
+        "repetition": parts[5],
+        "actor": f"{actor:02d}",
+        "gender": "male" if actor % 2 else "female",
+    }
+
+
+def ravdess_items(root: str | Path, actors: list[str] | None = None) -> list[Item]:
+    """Every speech clip under ``root`` (recursively) whose name follows RAVDESS naming.
+
+    Args:
+        root: Folder holding ``Actor_XX`` folders (or the files themselves).
+        actors: Keep only these actor ids (``"01"`` … ``"24"``); all when ``None``.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"RAVDESS folder not found: {root}")
+    items = []
+    for path in sorted(p for pattern in AUDIO_GLOBS for p in root.rglob(pattern)):
+        try:
+            meta = parse_ravdess_name(path.name)
+        except ValueError:
+            continue
+        if actors is not None and meta["actor"] not in actors:
+            continue
+        items.append(Item(path, meta["emotion"], meta["actor"], meta["intensity"], meta["gender"]))
+    if not items:
+        raise FileNotFoundError(f"no RAVDESS-named audio files under {root}")
+    return items
+
+
+def manifest_items(csv_path: str | Path) -> list[Item]:
+    """Read a ``path,label[,speaker]`` CSV (header required); paths relative to the CSV.
+
+    Without a speaker column every file is its own speaker, so splits are by file.
+    """
+    csv_path = Path(csv_path)
+    with csv_path.open(newline="") as f:
+        reader = csv.DictReader(f)
+        missing = {"path", "label"} - set(reader.fieldnames or [])
+        if missing:
+            raise ValueError(f"{csv_path}: missing column(s) {sorted(missing)}")
+        items = []
+        for row in reader:
+            path = Path(row["path"])
+            if not path.is_absolute():
+                path = csv_path.parent / path
+            items.append(Item(path, row["label"].strip(), (row.get("speaker") or str(path)).strip()))
+    if not items:
+        raise ValueError(f"{csv_path}: no rows")
+    return items
+
+
+def check_labels(items: list[Item], labels: tuple[str, ...] = EMOTIONS) -> None:
+    """Raise ``ValueError`` naming any label outside ``labels``."""
+    unknown = sorted({it.label for it in items} - set(labels))
+    if unknown:
+        raise ValueError(f"unknown label(s) {unknown}; expected {list(labels)}")

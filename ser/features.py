@@ -1,0 +1,269 @@
+"""Features: one STFT → per-frame tracks → one named, fixed-length vector per clip or window.
+
+:func:`frame_tracks` computes every per-frame measure once (a single STFT feeds the spectral
+shape, mel, MFCC, chroma, tonnetz and onset features; F0 comes from yin, ZCR from the waveform).
+:func:`summarise` turns a range of frames into the feature vector whose order
+:func:`feature_names` gives. :func:`extract` does both for one clip, :func:`extract_windows` for
+the timeline of a long recording, reusing the same frames for every window.
+
+The input is expected to be what :func:`ser.audio.load_audio` produces: mono, at the model's
+rate, band-limited and level-normalised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import librosa
+import numpy as np
+
+from ser.config import FeatureConfig
+
+_EPS = 1e-10
+#: Spectral features only look below this frequency (the input is low-passed at 8 kHz; the
+#: filter's transition band is left out).
+_BAND_HZ = 7600.0
+_CONTRAST_BANDS = 6  # 7 contrast rows: below 100 Hz, 5 octaves, and 6.4-7.6 kHz
+_TEMPO_MIN_FRAMES = 32
+#: Autocorrelation window of the tempo estimate (s): short, since clips are a few seconds.
+_TEMPO_AC_S = 2.0
+_PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+_TONNETZ = ("fifth_x", "fifth_y", "minor_x", "minor_y", "major_x", "major_y")
+_F0_STATS = ("mean", "std", "p10", "p90", "range", "slope_abs", "voiced_frac")
+
+
+@dataclass(frozen=True)
+class FrameTracks:
+    """Per-frame measures of one signal; every array has ``n_frames`` columns.
+
+    Attributes:
+        zcr: Zero-crossing rate, shape ``(1, n)``.
+        rms_db: Frame energy in dB, shape ``(1, n)``.
+        shape: Spectral centroid, bandwidth, roll-off (kHz) and flatness, shape ``(4, n)``.
+        contrast: Spectral contrast (dB), shape ``(7, n)``.
+        log_mel: Log-mel power (dB), shape ``(n_mels, n)``.
+        mfcc: MFCCs with Δ and ΔΔ stacked, shape ``(3 * n_mfcc, n)``.
+        chroma: Chroma from the STFT, shape ``(12, n)``.
+        tonnetz: Tonal centroids from that chroma, shape ``(6, n)``.
+        onset: Onset strength (spectral flux of the log-mel), shape ``(n,)``.
+        f0: F0 in semitones re 100 Hz, NaN where unvoiced, shape ``(n,)``.
+        sample_rate: Rate of the analysed signal in Hz.
+        hop_length: Hop between frames in samples.
+    """
+
+    zcr: np.ndarray
+    rms_db: np.ndarray
+    shape: np.ndarray
+    contrast: np.ndarray
+    log_mel: np.ndarray
+    mfcc: np.ndarray
+    chroma: np.ndarray
+    tonnetz: np.ndarray
+    onset: np.ndarray
+    f0: np.ndarray
+    sample_rate: int
+    hop_length: int
+
+    @property
+    def n_frames(self) -> int:
+        return self.onset.shape[0]
+
+    def frame_of(self, seconds: float) -> int:
+        """Index of the frame centred nearest ``seconds``."""
+        return int(round(seconds * self.sample_rate / self.hop_length))
+
+
+def feature_names(config: FeatureConfig | None = None) -> list[str]:
+    """Names of the vector :func:`summarise` returns, in order."""
+    config = config or FeatureConfig()
+    names: list[str] = []
+
+    def add(prefix: str, rows: list[str], stats: tuple[str, ...] = ("mean", "std")) -> None:
+        names.extend(f"{prefix}{row}_{stat}" for row in rows for stat in stats)
+
+    add("zcr", [""])
+    add("rms_db", [""], ("mean", "std", "p10", "p90"))
+    add("", ["centroid_khz", "bandwidth_khz", "rolloff_khz", "flatness"])
+    add("contrast_band", [str(i) for i in range(_CONTRAST_BANDS + 1)])
+    add("mfcc", [str(i) for i in range(config.n_mfcc)])
+    add("mfcc_delta", [str(i) for i in range(config.n_mfcc)], ("std",))
+    add("mfcc_delta2", [str(i) for i in range(config.n_mfcc)], ("std",))
+    add("chroma_", list(_PITCH_CLASSES))
+    add("tonnetz_", list(_TONNETZ))
+    add("onset_strength", [""], ("mean", "std"))
+    names += ["onset_rate_hz", "tempo_bpm"]
+    add("f0_st", [""], _F0_STATS)
+    add("logmel", [""], ("mean", "std"))
+    add("logmel_group", [str(i) for i in range(config.n_mel_groups)], ("mean", "std"))
+    return names
+
+
+def frame_tracks(y: np.ndarray, sr: int, config: FeatureConfig | None = None) -> FrameTracks:
+    """Compute every per-frame measure of mono ``y`` (float, at ``sr`` Hz) from one STFT.
+
+    Signals shorter than one FFT plus a few hops are zero-padded at the end.
+    """
+    config = config or FeatureConfig()
+    n_fft, hop = config.n_fft, config.hop_length
+    min_len = n_fft + 8 * hop
+    y = np.asarray(y, dtype=np.float32)
+    if len(y) < min_len:
+        y = np.pad(y, (0, min_len - len(y)))
+
+    stft = librosa.stft(y, n_fft=n_fft, hop_length=hop)
+    mag = np.abs(stft)
+    power = mag**2
+    freqs = librosa.fft_frequencies(sr=sr, n_fft=n_fft)
+    band = freqs <= _BAND_HZ
+    mag_band, freqs_band = mag[band], freqs[band]
+
+    rms = librosa.feature.rms(S=mag, frame_length=n_fft)
+    shape = np.vstack(
+        [
+            librosa.feature.spectral_centroid(S=mag_band, freq=freqs_band) / 1000,
+            librosa.feature.spectral_bandwidth(S=mag_band, freq=freqs_band) / 1000,
+            librosa.feature.spectral_rolloff(S=mag_band, freq=freqs_band) / 1000,
+            librosa.feature.spectral_flatness(S=mag_band),
+        ]
+    )
+    contrast = librosa.feature.spectral_contrast(
+        S=mag_band, freq=freqs_band, sr=sr, n_bands=_CONTRAST_BANDS, fmin=100.0
+    )
+    mel = librosa.feature.melspectrogram(S=power, sr=sr, n_mels=config.n_mels, fmax=_BAND_HZ)
+    log_mel = librosa.power_to_db(mel, ref=1.0, top_db=80.0)
+    mfcc = librosa.feature.mfcc(S=log_mel, n_mfcc=config.n_mfcc)
+    width = min(9, mfcc.shape[1] - (1 - mfcc.shape[1] % 2))
+    deltas = [librosa.feature.delta(mfcc, width=width, order=k, mode="nearest") for k in (1, 2)]
+    chroma = librosa.feature.chroma_stft(S=power, sr=sr, n_fft=n_fft, tuning=0.0)
+    onset = librosa.onset.onset_strength(S=log_mel, sr=sr, hop_length=hop)
+
+    f0_hz = librosa.yin(
+        y, fmin=config.fmin_f0, fmax=config.fmax_f0, sr=sr, frame_length=n_fft, hop_length=hop
+    )
+    rms_db = librosa.amplitude_to_db(rms, ref=1.0, top_db=None)
+    voiced = (
+        (rms_db[0] > rms_db.max() - 30.0) & (f0_hz > config.fmin_f0 * 1.05) & (f0_hz < config.fmax_f0 * 0.95)
+    )
+    f0 = np.where(voiced, 12 * np.log2(f0_hz / 100.0), np.nan)
+
+    return FrameTracks(
+        zcr=librosa.feature.zero_crossing_rate(y, frame_length=n_fft, hop_length=hop),
+        rms_db=rms_db,
+        shape=shape,
+        contrast=contrast,
+        log_mel=log_mel,
+        mfcc=np.vstack([mfcc, *deltas]),
+        chroma=chroma,
+        tonnetz=librosa.feature.tonnetz(chroma=chroma),
+        onset=onset,
+        f0=f0,
+        sample_rate=sr,
+        hop_length=hop,
+    )
+
+
+def summarise(
+    tracks: FrameTracks, start: int = 0, stop: int | None = None, config: FeatureConfig | None = None
+) -> np.ndarray:
+    """Summarise frames ``[start, stop)`` of ``tracks`` into one vector (order: :func:`feature_names`)."""
+    config = config or FeatureConfig()
+    stop = tracks.n_frames if stop is None else min(stop, tracks.n_frames)
+    if stop - start < 1:
+        raise ValueError(f"empty frame range [{start}, {stop})")
+    sl = slice(start, stop)
+
+    def mean_std(x: np.ndarray) -> np.ndarray:
+        return np.stack([x.mean(axis=1), x.std(axis=1)], axis=1).ravel()
+
+    n_mfcc = config.n_mfcc
+    mfcc = tracks.mfcc[:, sl]
+    rms = tracks.rms_db[0, sl]
+    onset = tracks.onset[sl]
+    log_mel = tracks.log_mel[:, sl]
+    groups = np.stack([g.mean(axis=0) for g in np.array_split(log_mel, config.n_mel_groups)])
+    duration_s = (stop - start) * tracks.hop_length / tracks.sample_rate
+    n_onsets = len(
+        librosa.onset.onset_detect(onset_envelope=onset, sr=tracks.sample_rate, hop_length=tracks.hop_length)
+    )
+    if stop - start >= _TEMPO_MIN_FRAMES:
+        tempo = float(
+            librosa.feature.tempo(
+                onset_envelope=onset,
+                sr=tracks.sample_rate,
+                hop_length=tracks.hop_length,
+                ac_size=_TEMPO_AC_S,
+            )[0]
+        )
+    else:
+        tempo = 120.0  # librosa's prior, for windows too short to hold a beat period
+
+    vector = np.concatenate(
+        [
+            mean_std(tracks.zcr[:, sl]),
+            [rms.mean(), rms.std(), *np.percentile(rms, [10, 90])],
+            mean_std(tracks.shape[:, sl]),
+            mean_std(tracks.contrast[:, sl]),
+            mean_std(mfcc[:n_mfcc]),
+            mfcc[n_mfcc : 2 * n_mfcc].std(axis=1),
+            mfcc[2 * n_mfcc :].std(axis=1),
+            mean_std(tracks.chroma[:, sl]),
+            mean_std(tracks.tonnetz[:, sl]),
+            [onset.mean(), onset.std(), n_onsets / duration_s, tempo],
+            _f0_stats(tracks.f0[sl], tracks.hop_length / tracks.sample_rate),
+            [log_mel.mean(), log_mel.std()],
+            mean_std(groups),
+        ]
+    )
+    return vector.astype(np.float32)
+
+
+def extract(y: np.ndarray, sr: int, config: FeatureConfig | None = None) -> np.ndarray:
+    """Feature vector of a whole clip, shape ``(n_features,)``."""
+    config = config or FeatureConfig()
+    return summarise(frame_tracks(y, sr, config), config=config)
+
+
+def window_bounds(duration_s: float, config: FeatureConfig | None = None) -> list[tuple[float, float]]:
+    """Start/end (s) of the analysis windows covering ``duration_s`` seconds.
+
+    Windows are ``config.window_s`` long every ``config.hop_s``; the last one ends at the end of
+    the signal (it may overlap its neighbour more). A signal shorter than one window gets one.
+    """
+    config = config or FeatureConfig()
+    if duration_s <= config.window_s:
+        return [(0.0, duration_s)]
+    starts = list(np.arange(0.0, duration_s - config.window_s, config.hop_s))
+    starts.append(duration_s - config.window_s)
+    return [(float(s), float(s + config.window_s)) for s in starts]
+
+
+def extract_windows(
+    y: np.ndarray, sr: int, config: FeatureConfig | None = None
+) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """One feature vector per analysis window, from one pass over the signal.
+
+    Returns:
+        ``(vectors, bounds)``: shape ``(n_windows, n_features)`` and each window's (start, end)
+        in seconds from the start of ``y``.
+    """
+    config = config or FeatureConfig()
+    tracks = frame_tracks(y, sr, config)
+    bounds = window_bounds(len(y) / sr, config)
+    vectors = np.stack(
+        [summarise(tracks, tracks.frame_of(s), tracks.frame_of(e) + 1, config) for s, e in bounds]
+    )
+    return vectors, bounds
+
+
+def _f0_stats(f0: np.ndarray, frame_s: float) -> np.ndarray:
+    """Pitch statistics over voiced frames (semitones re 100 Hz); zeros when none is voiced."""
+    voiced = f0[np.isfinite(f0)]
+    if len(voiced) < 2:
+        return np.zeros(len(_F0_STATS), dtype=np.float32)
+    p10, p90 = np.percentile(voiced, [10, 90])
+    steps = np.abs(np.diff(f0))
+    slope = np.nanmean(steps) / frame_s if np.any(np.isfinite(steps)) else 0.0
+    return np.array(
+        [voiced.mean(), voiced.std(), p10, p90, p90 - p10, slope, len(voiced) / len(f0)],
+        dtype=np.float32,
+    )

@@ -1,0 +1,152 @@
+"""Where the model comes from: a local folder, a Hugging Face Hub repo, or the bundled default.
+
+Resolution order (:func:`resolve_model`):
+
+1. an explicit local bundle folder;
+2. a Hub repo: an explicit ``repo_id`` or ``$SER_MODEL_REPO`` (revision from ``$SER_MODEL_REVISION``,
+   token from ``$HF_TOKEN``, endpoint from ``$HF_ENDPOINT``), downloaded with the real
+   ``huggingface_hub`` client into the normal HF cache, restricted to the bundle's files;
+3. the default bundle shipped inside the package.
+
+If the Hub cannot be reached, a cached copy of the same repo and revision is used (and the
+returned :class:`ModelSource` says so); with nothing cached, :class:`ModelSourceError` names the
+repo, the revision and what to do. What arrives is validated by :func:`ser.bundle.load_bundle`
+exactly like a local folder; nothing from the network is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx2
+from huggingface_hub import HfApi, snapshot_download
+from huggingface_hub.errors import (
+    GatedRepoError,
+    HfHubHTTPError,
+    LocalEntryNotFoundError,
+    OfflineModeIsEnabled,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
+
+from ser.bundle import BUNDLE_FILES, DEFAULT_BUNDLE_DIR
+
+logger = logging.getLogger(__name__)
+
+ENV_REPO = "SER_MODEL_REPO"
+ENV_REVISION = "SER_MODEL_REVISION"
+#: Seconds to wait for the Hub before falling back to the cache.
+HUB_TIMEOUT_S = 10.0
+_UNREACHABLE = (OfflineModeIsEnabled, ConnectionError, TimeoutError, httpx2.TransportError)
+
+
+class ModelSourceError(RuntimeError):
+    """The model could not be obtained; the message says which repo/revision and what to do."""
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """A resolved bundle folder and where it came from.
+
+    Attributes:
+        path: Local folder holding the bundle files.
+        origin: ``"local"``, ``"hub"``, ``"hub-cache"`` (Hub unreachable, cached copy used)
+            or ``"default"``.
+        repo_id: Hub repo, for Hub origins.
+        revision: Revision asked for (branch, tag or commit), for Hub origins.
+        commit: Resolved commit hash, for Hub origins.
+    """
+
+    path: Path
+    origin: str
+    repo_id: str | None = None
+    revision: str | None = None
+    commit: str | None = None
+
+    def describe(self) -> str:
+        """One line for logs and the app's details panel."""
+        if self.origin in ("local", "default"):
+            return f"{self.origin} bundle {self.path}"
+        cached = " (Hub unreachable: using the cached copy)" if self.origin == "hub-cache" else ""
+        return f"{self.repo_id}@{self.revision or 'main'} (commit {(self.commit or '?')[:12]}){cached}"
+
+
+def resolve_model(
+    model_dir: str | Path | None = None,
+    repo_id: str | None = None,
+    revision: str | None = None,
+    token: str | None = None,
+) -> ModelSource:
+    """Find the model bundle to use (see the module docstring for the order)."""
+    if model_dir:
+        return ModelSource(Path(model_dir), "local")
+    repo_id = repo_id or os.environ.get(ENV_REPO) or None
+    if repo_id:
+        return download_bundle(repo_id, revision or os.environ.get(ENV_REVISION) or None, token)
+    return ModelSource(DEFAULT_BUNDLE_DIR, "default")
+
+
+def download_bundle(
+    repo_id: str, revision: str | None = None, token: str | None = None, cache_dir: str | Path | None = None
+) -> ModelSource:
+    """Download (or reuse from the HF cache) the bundle files of ``repo_id`` at ``revision``.
+
+    Raises:
+        ModelSourceError: Unknown repo or revision, no access, or Hub unreachable with nothing
+            cached.
+    """
+    where = f"'{repo_id}' at revision '{revision or 'main'}'"
+    endpoint = os.environ.get("HF_ENDPOINT") or "https://huggingface.co"
+    try:
+        info = HfApi(token=token).model_info(repo_id, revision=revision, timeout=HUB_TIMEOUT_S)
+    except (RepositoryNotFoundError, GatedRepoError) as err:
+        raise ModelSourceError(
+            f"Model repo '{repo_id}' was not found on {endpoint}, or it is private. Check the name, "
+            f"or set HF_TOKEN to a token that can read it."
+        ) from err
+    except RevisionNotFoundError as err:
+        raise ModelSourceError(
+            f"Model repo '{repo_id}' has no revision '{revision}'. Use a branch, tag or commit that "
+            f"exists (SER_MODEL_REVISION)."
+        ) from err
+    except (*_UNREACHABLE, HfHubHTTPError) as err:
+        logger.warning("Cannot reach the Hub for %s (%s); looking in the local cache", where, err)
+        return _from_cache(repo_id, revision, cache_dir, where, err)
+    path = Path(
+        snapshot_download(
+            repo_id,
+            revision=info.sha,
+            allow_patterns=list(BUNDLE_FILES),
+            token=token,
+            cache_dir=cache_dir,
+            etag_timeout=HUB_TIMEOUT_S,
+        )
+    )
+    logger.info("Model %s resolved to commit %s", where, info.sha)
+    return ModelSource(path, "hub", repo_id, revision, info.sha)
+
+
+def _from_cache(
+    repo_id: str, revision: str | None, cache_dir: str | Path | None, where: str, cause: Exception
+) -> ModelSource:
+    try:
+        path = Path(
+            snapshot_download(
+                repo_id,
+                revision=revision,
+                allow_patterns=list(BUNDLE_FILES),
+                cache_dir=cache_dir,
+                local_files_only=True,
+            )
+        )
+    except (LocalEntryNotFoundError, FileNotFoundError) as err:
+        raise ModelSourceError(
+            f"Cannot download model {where}: the Hub is unreachable ({type(cause).__name__}) and "
+            f"no copy is cached. Connect to the network (or set HF_ENDPOINT), or run without "
+            f"{ENV_REPO} to use the bundled model."
+        ) from err
+    logger.warning("Using the cached copy of %s (commit %s)", where, path.name)
+    return ModelSource(path, "hub-cache", repo_id, revision, path.name)

@@ -1,0 +1,95 @@
+"""Scores for imbalanced multi-class SER: accuracy, UAR (macro recall) and macro-F1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    classification_report,
+    confusion_matrix,
+    f1_score,
+)
+
+METRICS = ("accuracy", "uar", "macro_f1")
+
+
+def scores(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> dict[str, float]:
+    """Accuracy, unweighted average recall and macro-F1 of integer labels."""
+    labels = list(range(n_classes))
+    return {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "uar": float(balanced_accuracy_score(y_true, y_pred)),
+        "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
+    }
+
+
+def summarise_folds(fold_scores: list[dict[str, float]]) -> dict[str, dict[str, float | list]]:
+    """``{metric: {"mean", "std", "folds"}}`` over per-fold score dicts."""
+    out = {}
+    for name in METRICS:
+        values = np.array([s[name] for s in fold_scores])
+        out[name] = {"mean": float(values.mean()), "std": float(values.std()), "folds": values.tolist()}
+    return out
+
+
+def report(y_true: np.ndarray, y_pred: np.ndarray, classes: list[str]) -> dict:
+    """Per-class precision/recall/F1/support (sklearn's report as a dict)."""
+    return classification_report(
+        y_true,
+        y_pred,
+        labels=list(range(len(classes))),
+        target_names=classes,
+        output_dict=True,
+        zero_division=0,
+    )
+
+
+def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
+    """Confusion matrix, rows = truth, columns = prediction."""
+    return confusion_matrix(y_true, y_pred, labels=list(range(n_classes)))
+
+
+def plot_confusion(cm: np.ndarray, classes: list[str], path: str | Path, title: str = "") -> None:
+    """Save a row-normalised confusion matrix (counts annotated) as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    norm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(7, 6), dpi=110)
+    im = ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
+    ax.set_yticks(range(len(classes)), classes)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    for i in range(len(classes)):
+        for j in range(len(classes)):
+            ax.text(
+                j,
+                i,
+                f"{norm[i, j]:.0%}\n({cm[i, j]})",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if norm[i, j] > 0.5 else "black",
+            )
+    ax.set_title(title or "Confusion matrix (row-normalised)")
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def format_table(summary: dict[str, dict]) -> str:
+    """Markdown table of a :func:`summarise_folds` result, one column per fold."""
+    n = len(next(iter(summary.values()))["folds"])
+    head = "| metric | mean ± std | " + " | ".join(f"fold {i + 1}" for i in range(n)) + " |"
+    rows = [head, "|" + "---|" * (n + 2)]
+    for name, s in summary.items():
+        folds = " | ".join(f"{v:.1%}" for v in s["folds"])
+        rows.append(f"| {name} | {s['mean']:.1%} ± {s['std']:.1%} | {folds} |")
+    return "\n".join(rows)

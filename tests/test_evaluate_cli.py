@@ -1,0 +1,85 @@
+"""scripts/evaluate.py: files, folders and CSVs in; a table, scores, JSON and an honest exit code out."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from tests.audio_fixtures import synth_speech, write_format
+
+ROOT = Path(__file__).resolve().parents[1]
+SR = 22050
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "evaluate.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_directory_csv_and_failures(toy_bundle, tmp_path):
+    clips = tmp_path / "clips"
+    (clips / "sub").mkdir(parents=True)
+    sf.write(clips / "calm_a.wav", synth_speech(2.5, f0=110, rate_hz=2.5, seed=11), SR)
+    shutil.move(
+        write_format(tmp_path, "flac", synth_speech(2.5, f0=190, rate_hz=6, seed=12), SR),
+        clips / "sub" / "ANGRY_B.FLAC",
+    )  # upper-case extension, nested folder
+    sf.write(clips / "silence.wav", np.zeros(2 * SR), SR)
+    (clips / "notes.txt").write_text("not audio, and not picked up")
+    truth = tmp_path / "truth.csv"
+    truth.write_text("file_path,true_emotion\nclips/calm_a.wav,calm\nclips/sub/ANGRY_B.FLAC,angry\n")
+    out_json = tmp_path / "out.json"
+
+    res = run(
+        "--model-dir",
+        str(toy_bundle),
+        "--directory",
+        str(clips),
+        "--csv",
+        str(truth),
+        "--json",
+        str(out_json),
+    )
+    assert res.returncode == 1, res.stderr[-2000:]  # the silent file failed
+    assert "1 file(s) failed" in res.stdout and "silent" in res.stdout
+    assert "ANGRY_B.FLAC" in res.stdout and "confusion matrix" in res.stdout
+    report = json.loads(out_json.read_text())
+    summary = report["summary"]
+    assert summary["n"] == 2 and summary["failed"] == 1 and summary["n_scored"] == 2
+    for key in ("accuracy", "uar", "macro_f1"):
+        assert 0.0 <= summary[key] <= 1.0
+    assert {Path(r["file"]).name for r in report["rows"]} == {"calm_a.wav", "ANGRY_B.FLAC"}
+    assert report["failed"][0]["error_type"] == "NoSpeechError"
+
+
+def test_single_file_succeeds_with_exit_code_0(toy_bundle, tmp_path):
+    f = tmp_path / "one.wav"
+    sf.write(f, synth_speech(2.5, seed=3), SR)
+    res = run("--model-dir", str(toy_bundle), "--file", str(f))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "one.wav" in res.stdout
+
+
+def test_labels_from_ravdess_file_names(toy_bundle, tmp_path):
+    f = tmp_path / "03-01-05-02-01-01-22.wav"  # angry
+    sf.write(f, synth_speech(2.5, f0=190, rate_hz=6, seed=5), SR)
+    out = tmp_path / "r.json"
+    res = run("--model-dir", str(toy_bundle), "--file", str(f), "--labels-from-filenames", "--json", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert json.loads(out.read_text())["rows"][0]["true"] == "angry"
+
+
+def test_usage_errors(tmp_path):
+    assert run().returncode == 2
+    res = run("--model-dir", str(tmp_path / "missing"), "--file", "x.wav")
+    assert res.returncode != 0 and "error:" in res.stderr

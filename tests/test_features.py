@@ -1,0 +1,127 @@
+"""ser.features: a fixed-length, named, finite vector that does not depend on level or resampler."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import signal as sps
+
+from ser.audio import load_audio
+from ser.config import FeatureConfig
+from ser.features import extract, extract_windows, feature_names, frame_tracks, window_bounds
+from tests.audio_fixtures import RAVDESS, synth_speech
+
+SR = 22050
+
+
+def _vector(y: np.ndarray, sr: int = SR) -> np.ndarray:
+    audio = load_audio((sr, y))
+    return extract(audio.speech, audio.sample_rate)
+
+
+def test_names_match_the_vector_and_cover_every_family():
+    names = feature_names()
+    vector = _vector(synth_speech(3.0))
+    assert len(names) == len(vector) >= 200
+    assert len(set(names)) == len(names)
+    for family in (
+        "zcr",
+        "rms_db",
+        "centroid",
+        "bandwidth",
+        "rolloff",
+        "contrast",
+        "flatness",
+        "mfcc0_",
+        "mfcc_delta0",
+        "mfcc_delta20",
+        "chroma_C",
+        "tonnetz",
+        "tempo",
+        "f0_st",
+        "logmel_mean",
+        "logmel_group",
+    ):
+        assert any(n.startswith(family) for n in names), family
+
+
+def test_vector_is_finite_and_no_feature_is_constant_across_voices():
+    rows = np.stack(
+        [
+            _vector(synth_speech(3.0, f0=f0, rate_hz=rate, seed=seed))
+            for seed, (f0, rate) in enumerate([(100, 3), (140, 4), (200, 5), (260, 6), (120, 5), (220, 3)])
+        ]
+    )
+    assert np.all(np.isfinite(rows))
+    names = np.array(feature_names())
+    constant = names[rows.std(axis=0) < 1e-6]
+    assert constant.size == 0, f"constant features: {constant.tolist()}"
+
+
+@pytest.mark.skipif(not RAVDESS.is_dir(), reason=f"RAVDESS not found at {RAVDESS}")
+def test_no_feature_is_constant_or_non_finite_on_real_speech():
+    paths = sorted(RAVDESS.glob("Actor_0[1-2]/*.flac"))[::6]
+    rows = np.stack([extract(a.speech, a.sample_rate) for a in map(load_audio, paths)])
+    assert np.all(np.isfinite(rows))
+    names = np.array(feature_names())
+    assert names[rows.std(axis=0) < 1e-6].size == 0
+
+
+@pytest.mark.parametrize("seconds", [0.01, 0.05, 0.2])
+def test_clips_shorter_than_the_delta_window_work(seconds):
+    y = synth_speech(1.0, lead_silence=0.0)[: int(seconds * SR)]
+    vector = extract(y, SR)
+    assert vector.shape == (len(feature_names()),)
+    assert np.all(np.isfinite(vector))
+
+
+def test_features_do_not_depend_on_recording_level():
+    y = synth_speech(3.0, seed=3)
+    np.testing.assert_allclose(_vector(y * 10 ** (-30 / 20)), _vector(y), rtol=1e-3, atol=1e-3)
+
+
+def test_features_do_not_depend_on_the_resampler():
+    """The same 48 kHz speech brought to 22.05 kHz by two resamplers gives nearly the same
+    features: every feature within 0.5 of its spread across different voices."""
+    y48 = synth_speech(3.0, sr=48000, seed=5)
+    y_poly = sps.resample_poly(y48, 147, 320).astype(np.float32)  # 48000 * 147/320 = 22050
+    via_soxr = _vector(y48, 48000)
+    via_poly = _vector(y_poly, SR)
+    spread = np.stack(
+        [_vector(synth_speech(3.0, f0=f0, seed=s)) for s, f0 in enumerate([100, 130, 170, 210, 250])]
+    ).std(axis=0)
+    shift = np.abs(via_soxr - via_poly) / np.maximum(spread, 1e-6)
+    names = np.array(feature_names())
+    assert names[shift > 0.5].size == 0, dict(zip(names[shift > 0.5], shift[shift > 0.5]))
+
+
+def test_log_mel_uses_power_to_db():
+    """A mel *power* spectrogram read with amplitude_to_db doubles its dB range; power_to_db keeps
+    a 6 dB gain step a 6 dB step."""
+    y = synth_speech(2.0, seed=2)
+    quiet, loud = frame_tracks(y, SR), frame_tracks(2 * y, SR)
+    assert np.median(loud.log_mel - quiet.log_mel) == pytest.approx(20 * np.log10(2), abs=0.2)
+
+
+def test_window_bounds_cover_the_signal():
+    cfg = FeatureConfig(window_s=3.0, hop_s=1.5)
+    assert window_bounds(2.0, cfg) == [(0.0, 2.0)]
+    bounds = window_bounds(10.0, cfg)
+    assert bounds[0] == (0.0, 3.0) and bounds[-1] == (7.0, 10.0)
+    assert all(e - s == pytest.approx(3.0) for s, e in bounds)
+    assert all(b[0] - a[0] <= 1.5 + 1e-9 for a, b in zip(bounds, bounds[1:]))
+
+
+def test_windows_match_clip_features_for_a_single_window():
+    y = synth_speech(2.5, seed=4)
+    vectors, bounds = extract_windows(y, SR)
+    assert vectors.shape == (1, len(feature_names())) and bounds == [(0.0, 2.5)]
+    np.testing.assert_allclose(vectors[0], extract(y, SR), rtol=1e-5, atol=1e-5)
+
+
+def test_windowed_analysis_of_a_long_recording():
+    y = np.concatenate([synth_speech(3.0, seed=s) for s in range(4)])  # 12 s
+    vectors, bounds = extract_windows(y, SR)
+    assert len(bounds) == len(vectors) == 7
+    assert np.all(np.isfinite(vectors))
+    assert bounds[-1][1] == pytest.approx(12.0)
