@@ -82,6 +82,7 @@ class Audio:
         original_sample_rate: Rate of the input in Hz.
         channels: Channel count of the input.
         format: Container/codec name of the input (``"array"`` for arrays).
+        level_dbfs: RMS level of the speech as recorded, before normalisation (dBFS).
         warnings: Things a person should know about the result (e.g. narrow-band audio).
     """
 
@@ -91,6 +92,7 @@ class Audio:
     original_sample_rate: int
     channels: int
     format: str
+    level_dbfs: float = 0.0
     warnings: tuple[str, ...] = ()
 
     @property
@@ -218,6 +220,7 @@ def prepare(
         original_sample_rate=int(sample_rate),
         channels=int(channels),
         format=fmt,
+        level_dbfs=round(20 * float(np.log10(max(float(speech_rms), 1e-9))), 1),
         warnings=tuple(warnings),
     )
 

@@ -267,3 +267,16 @@ def _f0_stats(f0: np.ndarray, frame_s: float) -> np.ndarray:
         [voiced.mean(), voiced.std(), p10, p90, p90 - p10, slope, len(voiced) / len(f0)],
         dtype=np.float32,
     )
+
+
+def acoustic_summary(vector: np.ndarray, config: FeatureConfig | None = None) -> dict[str, float]:
+    """A few measures a person can read from a feature vector: median pitch (Hz), pitch range
+    (semitones), speaking rate (onsets per second, roughly syllables) and voiced fraction."""
+    index = {name: i for i, name in enumerate(feature_names(config))}
+    voiced = float(vector[index["f0_st_voiced_frac"]])
+    return {
+        "pitch_hz": round(100 * 2 ** (float(vector[index["f0_st_mean"]]) / 12), 1) if voiced else 0.0,
+        "pitch_range_semitones": round(float(vector[index["f0_st_range"]]), 1),
+        "speaking_rate_per_s": round(float(vector[index["onset_rate_hz"]]), 2),
+        "voiced_fraction": round(voiced, 2),
+    }

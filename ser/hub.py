@@ -99,12 +99,12 @@ def download_bundle(
             cached.
     """
     where = f"'{repo_id}' at revision '{revision or 'main'}'"
-    endpoint = os.environ.get("HF_ENDPOINT") or "https://huggingface.co"
-    try:
-        info = HfApi(token=token).model_info(repo_id, revision=revision, timeout=HUB_TIMEOUT_S)
+    endpoint = _endpoint()
+    try:  # fails fast, with the Hub's own reason, before any download
+        HfApi(endpoint=endpoint, token=token).model_info(repo_id, revision=revision, timeout=HUB_TIMEOUT_S)
     except (RepositoryNotFoundError, GatedRepoError) as err:
         raise ModelSourceError(
-            f"Model repo '{repo_id}' was not found on {endpoint}, or it is private. Check the name, "
+            f"Model repo '{repo_id}' was not found on {endpoint or 'the Hub'}, or it is private. Check the name, "
             f"or set HF_TOKEN to a token that can read it."
         ) from err
     except RevisionNotFoundError as err:
@@ -118,15 +118,21 @@ def download_bundle(
     path = Path(
         snapshot_download(
             repo_id,
-            revision=info.sha,
+            revision=revision,  # by name, so that the cache records the ref for offline use
             allow_patterns=list(BUNDLE_FILES),
             token=token,
             cache_dir=cache_dir,
             etag_timeout=HUB_TIMEOUT_S,
+            endpoint=endpoint,
         )
     )
-    logger.info("Model %s resolved to commit %s", where, info.sha)
-    return ModelSource(path, "hub", repo_id, revision, info.sha)
+    logger.info("Model %s resolved to commit %s", where, path.name)
+    return ModelSource(path, "hub", repo_id, revision, path.name)
+
+
+def _endpoint() -> str | None:
+    """``$HF_ENDPOINT`` read at call time (huggingface_hub reads it once, at import)."""
+    return os.environ.get("HF_ENDPOINT") or None
 
 
 def _from_cache(
@@ -150,3 +156,77 @@ def _from_cache(
         ) from err
     logger.warning("Using the cached copy of %s (commit %s)", where, path.name)
     return ModelSource(path, "hub-cache", repo_id, revision, path.name)
+
+
+class PublishError(RuntimeError):
+    """A bundle cannot be published (invalid, or without metrics)."""
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What :func:`publish_bundle` did (or, with ``dry_run``, would do)."""
+
+    repo_id: str
+    revision: str
+    files: list[str]
+    card: str
+    commit_url: str | None = None
+    commit: str | None = None
+    created_commit: bool = False
+
+
+def publish_bundle(
+    model_dir: str | Path,
+    repo_id: str,
+    revision: str | None = None,
+    private: bool = False,
+    token: str | None = None,
+    message: str | None = None,
+    dry_run: bool = False,
+) -> PublishResult:
+    """Validate a bundle, render its model card and push both to ``repo_id`` in one commit.
+
+    ``create_repo(exist_ok=True)``, then the branch ``revision`` if it does not exist yet, then one
+    ``upload_folder`` commit of every bundle file plus ``README.md`` (the card). Unchanged files
+    make no new commit. With ``dry_run`` nothing is sent.
+
+    Raises:
+        PublishError: The bundle fails validation or has no ``metrics.json``.
+    """
+    import shutil
+    import tempfile
+
+    from ser.bundle import BundleError, load_bundle
+    from ser.card import render_card
+
+    try:
+        bundle = load_bundle(model_dir)
+        card = render_card(bundle, repo_id)
+    except (BundleError, ValueError) as err:
+        raise PublishError(f"refusing to publish {model_dir}: {err}") from err
+    branch = revision or "main"
+    files = sorted(f for f in BUNDLE_FILES if f != "README.md" and (Path(model_dir) / f).is_file())
+    files.append("README.md")
+    if dry_run:
+        return PublishResult(repo_id, branch, files, str(card))
+
+    api = HfApi(endpoint=_endpoint(), token=token)
+    api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
+    if branch != "main":
+        api.create_branch(repo_id, branch=branch, exist_ok=True)
+    with tempfile.TemporaryDirectory() as staging:
+        for f in files[:-1]:
+            shutil.copy2(Path(model_dir) / f, Path(staging) / f)
+        card.save(Path(staging) / "README.md")
+        before = api.model_info(repo_id, revision=branch).sha
+        info = api.upload_folder(
+            folder_path=staging,
+            repo_id=repo_id,
+            revision=branch,
+            commit_message=message or f"Publish {bundle.name}",
+        )
+    created = info.oid != before
+    logger.info(
+        "%s %s@%s: %s", "Committed to" if created else "Nothing changed in", repo_id, branch, info.commit_url
+    )
+    return PublishResult(repo_id, branch, files, str(card), info.commit_url, info.oid, created)

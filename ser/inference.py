@@ -22,7 +22,7 @@ from ser.audio import Audio, AudioError, AudioSource, load_audio
 from ser.bundle import Bundle, load_bundle
 from ser.config import SERConfig
 from ser.extraction import clip_vector
-from ser.features import extract_windows
+from ser.features import acoustic_summary, extract_windows
 
 logger = logging.getLogger(__name__)
 
@@ -70,13 +70,17 @@ class Prediction:
         confidence: Its probability.
         level: ``"high"``/``"medium"``/``"low"`` (see :func:`confidence_level`).
         probabilities: Every emotion's probability, in the model's class order; sums to 1.
-        timeline: One :class:`Window` per analysis window when the speech is longer than one.
+        timeline: One :class:`Window` per analysis window (one window spanning the speech when
+            it fits in one).
         duration_s: Length of the recording.
         speech_ratio: Fraction of the recording that is speech.
         speech_intervals: Detected speech, ``[(start_s, end_s), …]``.
         sample_rate: Original sample rate (Hz).
         channels: Original channel count.
         format: Input format.
+        level_dbfs: Speech level as recorded (dBFS RMS).
+        acoustics: Pitch, pitch range, speaking rate, voiced fraction (see
+            :func:`ser.features.acoustic_summary`).
         warnings: Things to know about this result.
         processing_ms: Time from input to result.
     """
@@ -92,6 +96,8 @@ class Prediction:
     sample_rate: int
     channels: int
     format: str
+    level_dbfs: float
+    acoustics: dict[str, float]
     warnings: list[str] = field(default_factory=list)
     processing_ms: float = 0.0
 
@@ -110,7 +116,7 @@ class Analysis:
 
     Attributes:
         vectors: Feature rows, shape ``(n, F)``: one clip vector, or one per window.
-        bounds: Window (start, end) in seconds from the recording's start; empty for one clip.
+        bounds: Each row's (start, end) in seconds from the recording's start.
         audio_info: Duration, speech ratio and intervals, original rate, channels, format, warnings.
         elapsed_ms: Time spent on decoding and features.
     """
@@ -131,13 +137,12 @@ def analyse(source: AudioSource | Audio, config: SERConfig) -> Analysis:
     start = time.perf_counter()
     audio = source if isinstance(source, Audio) else load_audio(source, config.audio)
     sr = audio.sample_rate
-    bounds: list[tuple[float, float]] = []
+    offset = audio.speech_offset_s
     if len(audio.speech) / sr > config.features.window_s:
         vectors, windows = extract_windows(audio.speech, sr, config.features)
-        offset = audio.speech_offset_s
-        bounds = [(round(s + offset, 3), round(e + offset, 3)) for s, e in windows]
     else:
-        vectors = clip_vector(audio, config)[None, :]
+        vectors, windows = clip_vector(audio, config)[None, :], [(0.0, len(audio.speech) / sr)]
+    bounds = [(round(s + offset, 3), round(e + offset, 3)) for s, e in windows]
     info = {
         "duration_s": round(audio.duration_s, 3),
         "speech_ratio": round(audio.speech_ratio, 3),
@@ -145,6 +150,8 @@ def analyse(source: AudioSource | Audio, config: SERConfig) -> Analysis:
         "sample_rate": audio.original_sample_rate,
         "channels": audio.channels,
         "format": audio.format,
+        "level_dbfs": audio.level_dbfs,
+        "acoustics": acoustic_summary(vectors.mean(axis=0), config.features),
         "warnings": list(audio.warnings),
     }
     return Analysis(vectors, bounds, info, (time.perf_counter() - start) * 1000)

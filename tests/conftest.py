@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import csv
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 import soundfile as sf
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# huggingface_hub reads these once, at import: set them before anything imports it. Xet uploads
+# cannot be served offline (only the real Hub exercises them); no telemetry; a throw-away cache.
+os.environ["HF_HUB_DISABLE_XET"] = "1"
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="ser-tests-hf-")
+os.environ.pop("HF_TOKEN", None)
+os.environ.pop("SER_MODEL_REPO", None)
 
 from tests.audio_fixtures import synth_speech  # noqa: E402
 

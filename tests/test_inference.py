@@ -31,7 +31,12 @@ def test_prediction_has_ordered_probabilities_summing_to_one(predictor):
     assert result.confidence == pytest.approx(result.probabilities[result.label])
     assert result.level == confidence_level(result.confidence)
     assert 0 < result.speech_ratio <= 1 and result.duration_s == pytest.approx(2.5)
-    assert result.timeline == []  # one window only
+    (window,) = result.timeline  # one window, spanning the speech
+    assert (window.start, window.end) == pytest.approx(
+        (result.speech_intervals[0][0], result.speech_intervals[-1][1]), abs=0.01
+    )
+    assert window.probabilities == pytest.approx(result.probabilities)
+    assert 60 < result.acoustics["pitch_hz"] < 400 and result.acoustics["speaking_rate_per_s"] > 0
     json.dumps(result.to_dict())  # JSON-ready
 
 

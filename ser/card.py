@@ -1,0 +1,93 @@
+"""The Hub model card: ``model_card.md`` (top level) rendered with a bundle's metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
+from ser.bundle import Bundle
+from ser.metrics import format_table
+
+#: The card template shipped at the top level of the repository.
+TEMPLATE = Path(__file__).resolve().parents[1] / "model_card.md"
+_METRICS = (
+    ("accuracy", "accuracy", "Accuracy"),
+    ("uar", "recall", "UAR (unweighted average recall)"),
+    ("macro_f1", "f1", "Macro-F1"),
+)
+
+
+def card_data(bundle: Bundle, model_name: str) -> ModelCardData:
+    """YAML metadata: library, task, licence, datasets, tags and a model-index of the CV metrics."""
+    summary = bundle.metrics["summary"]
+    folds = len(bundle.metrics.get("folds", []))
+    results = [
+        EvalResult(
+            task_type="audio-classification",
+            task_name="Speech Emotion Recognition",
+            dataset_type="ravdess",
+            dataset_name=f"RAVDESS speech, actors 01-20 (speaker-disjoint {folds}-fold CV)",
+            dataset_split="cross-validation",
+            metric_type=metric_type,
+            metric_name=name,
+            metric_value=round(summary[key]["mean"], 4),
+            metric_config="macro" if key != "accuracy" else None,
+        )
+        for key, metric_type, name in _METRICS
+    ]
+    return ModelCardData(
+        model_name=model_name,
+        library_name="keras",
+        pipeline_tag="audio-classification",
+        license="cc-by-nc-sa-4.0",
+        language="en",
+        datasets=["ravdess"],
+        metrics=["accuracy", "recall", "f1"],
+        eval_results=results,
+        tags=["speech-emotion-recognition", "audio", "audio-classification", "keras", "ravdess", "ser"],
+    )
+
+
+def render_card(bundle: Bundle, repo_id: str, template: Path = TEMPLATE) -> ModelCard:
+    """The card for ``bundle`` as it will be published to ``repo_id``.
+
+    Raises:
+        ValueError: The bundle has no metrics (nothing honest to put on the card).
+    """
+    metrics = bundle.metrics
+    if not metrics or "summary" not in metrics:
+        raise ValueError(
+            f"{bundle.path} has no metrics.json with a CV summary; train it with scripts/train.py"
+        )
+    model_name = repo_id.split("/")[-1]
+    report = metrics.get("report", {})
+    rows = ["| emotion | precision | recall | F1 | clips |", "|---|---|---|---|---|"]
+    for label in bundle.labels:
+        r = report.get(label)
+        if r:
+            rows.append(
+                f"| {label} | {r['precision']:.2f} | {r['recall']:.2f} | {r['f1-score']:.2f} | "
+                f"{int(r['support'])} |"
+            )
+    mc = bundle.config.model
+    return ModelCard.from_template(
+        card_data(bundle, model_name),
+        template_path=str(template),
+        model_name=model_name,
+        repo_id=repo_id,
+        classes=bundle.labels,
+        n_features=len(bundle.scaler.feature_names),
+        n_folds=len(metrics.get("folds", [])),
+        cv_table=format_table(metrics["summary"]),
+        class_table="\n".join(rows),
+        external=metrics.get("external_test"),
+        sample_rate=bundle.config.audio.sample_rate,
+        feature_version=bundle.config.features.version,
+        hidden="-".join(map(str, mc.hidden)),
+        dropout=mc.dropout,
+        l2=mc.l2,
+        ensemble=mc.ensemble,
+        augment_copies=mc.augment_copies,
+        final_epochs=metrics.get("final_fit", {}).get("epochs", "?"),
+    )
