@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections import deque
 from typing import Any
 
 import gradio as gr
@@ -161,6 +160,52 @@ def about_markdown(predictor: Predictor) -> str:
     return "\n".join(lines)
 
 
+class LiveSession:
+    """One person's live microphone stream: a rolling buffer, classified each time a chunk arrives.
+
+    Args:
+        predictor: The model.
+        window_s: Seconds of the most recent audio that are classified.
+        history_s: Seconds of results kept for the rolling timeline.
+    """
+
+    def __init__(
+        self, predictor: Predictor, window_s: float = LIVE_WINDOW_S, history_s: float = LIVE_HISTORY_S
+    ) -> None:
+        self.predictor = predictor
+        self.window_s = window_s
+        self.history_s = history_s
+        self.buffer = np.zeros(0, dtype=np.float32)
+        self.elapsed_s = 0.0
+        self.history: list[Window] = []
+
+    def push(self, sample_rate: int, samples: np.ndarray) -> tuple[Prediction | None, str]:
+        """Add a chunk (Gradio's int16 or float, mono or multichannel) and classify the last window.
+
+        Returns:
+            ``(result, "")``, or ``(None, why)`` while there is no speech to classify.
+        """
+        samples = np.asarray(samples)
+        if np.issubdtype(samples.dtype, np.integer):
+            samples = samples / float(np.iinfo(samples.dtype).max)
+        if samples.ndim == 2:
+            samples = samples.mean(axis=1)
+        self.buffer = np.concatenate([self.buffer, samples.astype(np.float32)])[
+            -int(self.window_s * sample_rate) :
+        ]
+        self.elapsed_s += len(samples) / sample_rate
+        try:
+            result = self.predictor.predict((sample_rate, self.buffer))
+        except AudioError as err:
+            return None, f"Listening… {err}"
+        start = max(0.0, self.elapsed_s - len(self.buffer) / sample_rate)
+        self.history.append(
+            Window(round(start, 2), round(self.elapsed_s, 2), result.label, result.probabilities)
+        )
+        self.history = [w for w in self.history if w.end >= self.elapsed_s - self.history_s]
+        return result, ""
+
+
 # --- the app ---------------------------------------------------------------------------------
 
 
@@ -202,30 +247,15 @@ def build_demo(predictor: Predictor, source: ModelSource | None = None) -> gr.Bl
     def api_timeline(path: str | None) -> dict[str, Any]:
         return timeline_json(_predict_or_error(predictor, path))
 
-    def live(chunk: tuple[int, np.ndarray] | None, state: dict | None) -> tuple:
-        state = state or {"buffer": None, "sr": None, "t": 0.0, "history": deque()}
+    def live(chunk: tuple[int, np.ndarray] | None, session: LiveSession | None) -> tuple:
+        session = session or LiveSession(predictor)
         if chunk is None:
-            return gr.update(), gr.update(), gr.update(), state
-        sr, samples = chunk
-        samples = np.asarray(samples)
-        if samples.ndim == 2:
-            samples = samples.mean(axis=1).astype(samples.dtype)
-        buffer = samples if state["buffer"] is None else np.concatenate([state["buffer"], samples])
-        state["buffer"] = buffer[-int(LIVE_WINDOW_S * sr) :]
-        state["sr"] = sr
-        state["t"] += len(samples) / sr
-        try:
-            result = predictor.predict((sr, state["buffer"]))
-        except AudioError as err:
-            return f"🎧 Listening… ({err})", gr.update(), _live_timeline(state), state
-        state["history"].append(
-            Window(
-                round(state["t"] - LIVE_WINDOW_S, 2), round(state["t"], 2), result.label, result.probabilities
-            )
-        )
-        while state["history"] and state["history"][0].end < state["t"] - LIVE_HISTORY_S:
-            state["history"].popleft()
-        return answer_html(result), result.probabilities, _live_timeline(state), state
+            return gr.update(), gr.update(), gr.update(), session
+        result, message = session.push(*chunk)
+        figure = timeline_figure(session.history, session.elapsed_s) if session.history else gr.update()
+        if result is None:
+            return f'<div class="ser-placeholder">🎧 {message}</div>', gr.update(), figure, session
+        return answer_html(result), result.probabilities, figure, session
 
     with gr.Blocks(title="Speech Emotion Recognition") as demo:
         gr.Markdown(
@@ -339,11 +369,6 @@ def _predict_or_error(predictor: Predictor, path: str | None) -> Prediction:
         return predictor.predict(path)
     except AudioError as err:
         raise gr.Error(str(err)) from None
-
-
-def _live_timeline(state: dict):
-    history = list(state["history"])
-    return timeline_figure(history, max(state["t"], LIVE_WINDOW_S)) if history else gr.update()
 
 
 def load_predictor() -> tuple[Predictor, ModelSource]:

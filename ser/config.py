@@ -90,6 +90,7 @@ class ModelConfig:
     Attributes:
         hidden: Units of the hidden Dense layers.
         dropout: Dropout after each hidden layer.
+        input_noise: Std of Gaussian noise added to the standardised input in training (0: none).
         l2: L2 penalty on Dense kernels.
         learning_rate: Adam's initial rate (halved on plateaus).
         batch_size: Rows per step.
@@ -103,6 +104,7 @@ class ModelConfig:
     hidden: tuple[int, ...] = (512, 256, 128, 64)
     dropout: float = 0.5
     l2: float = 1e-3
+    input_noise: float = 0.0
     learning_rate: float = 1e-3
     batch_size: int = 64
     epochs: int = 150

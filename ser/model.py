@@ -27,7 +27,11 @@ def build_mlp(
     config = config or ModelConfig()
     reg = keras.regularizers.L2(config.l2)
     inputs = keras.Input(shape=(n_features,), name="features")
-    x = inputs
+    x = (
+        keras.layers.GaussianNoise(config.input_noise, name="input_noise")(inputs)
+        if config.input_noise
+        else inputs
+    )
     for i, units in enumerate(config.hidden):
         x = keras.layers.Dense(units, kernel_regularizer=reg, name=f"dense_{i}")(x)
         x = keras.layers.BatchNormalization(name=f"bn_{i}")(x)

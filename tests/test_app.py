@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -13,14 +12,9 @@ from gradio_client import Client, handle_file
 import app
 from ser.inference import Predictor
 from tests.audio_fixtures import synth_speech
+from tests.util import free_port
 
 SR = 22050
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -125,3 +119,21 @@ def test_about_reports_the_honest_cv_numbers(predictor):
     text = app.about_markdown(predictor)
     uar = predictor.bundle.metrics["summary"]["uar"]["mean"]
     assert f"UAR {uar:.1%}" in text and "Speaker-disjoint" in text and "CC BY-NC-SA" in text
+
+
+def test_live_session_classifies_the_rolling_window(predictor):
+    session = app.LiveSession(predictor, window_s=3.0, history_s=5.0)
+    speech = np.round(synth_speech(8.0, f0=150, rate_hz=4, seed=3, lead_silence=0.05) * 32767).astype(
+        np.int16
+    )
+    result, message = session.push(SR, np.zeros(SR // 2, dtype=np.int16))  # silence first
+    assert result is None and "Listening" in message and "silent" in message
+    for i in range(8):
+        result, message = session.push(SR, speech[i * SR : (i + 1) * SR])
+    assert result is not None and message == ""
+    assert len(session.buffer) == 3 * SR  # only the last window is classified
+    assert session.elapsed_s == pytest.approx(8.5)
+    assert session.history and all(w.end >= 8.5 - 5.0 for w in session.history)  # rolling
+    assert session.history[-1].end == pytest.approx(8.5)
+    stereo = np.stack([speech[:SR], speech[:SR]], axis=1)
+    assert session.push(SR, stereo)[0] is not None

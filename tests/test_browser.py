@@ -15,7 +15,7 @@ import soundfile as sf
 import app
 from ser.inference import Predictor
 from tests.audio_fixtures import synth_speech
-from tests.test_app import free_port
+from tests.util import free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"

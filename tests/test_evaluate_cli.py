@@ -4,26 +4,19 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
 from tests.audio_fixtures import synth_speech, write_format
+from tests.util import run_script
 
-ROOT = Path(__file__).resolve().parents[1]
 SR = 22050
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "evaluate.py"), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+def run(*args: str):
+    return run_script("evaluate.py", *args)
 
 
 def test_directory_csv_and_failures(toy_bundle, tmp_path):

@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +17,8 @@ from ser.hub import ModelSourceError, PublishError, download_bundle, publish_bun
 from ser.inference import Predictor
 from tests.audio_fixtures import synth_speech
 from tests.hub_server import FakeHub
+from tests.util import run_script
 
-ROOT = Path(__file__).resolve().parents[1]
 REPO = "tester/ser-toy"
 
 
@@ -101,12 +99,10 @@ def test_offline_mode_reloads_from_the_cache(hub, toy_bundle, clip, tmp_path):
     """HF_HUB_OFFLINE=1 in a fresh process (the library reads it at import): the CLI still works."""
     publish_bundle(toy_bundle, REPO, token=hub.token)
     env = {**os.environ, "HF_HUB_CACHE": str(tmp_path / "cache")}
-    cmd = [sys.executable, str(ROOT / "scripts" / "evaluate.py"), "--repo", REPO, "--file", str(clip)]
-    online = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    args = ("--repo", REPO, "--file", clip)
+    online = run_script("evaluate.py", *args, env=env)
     assert online.returncode == 0, online.stderr[-2000:]
-    offline = subprocess.run(
-        cmd, env={**env, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True, timeout=300
-    )
+    offline = run_script("evaluate.py", *args, env={**env, "HF_HUB_OFFLINE": "1"})
     assert offline.returncode == 0, offline.stderr[-2000:]
     assert "cached copy" in offline.stderr
     assert online.stdout.splitlines()[-1] == offline.stdout.splitlines()[-1]  # same prediction row
@@ -162,21 +158,7 @@ def test_publish_refuses_a_bundle_without_metrics(hub, toy_bundle, tmp_path):
 
 
 def test_publish_dry_run_touches_nothing(hub, toy_bundle):
-    res = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "publish.py"),
-            "--model-dir",
-            str(toy_bundle),
-            "--repo-id",
-            REPO,
-            "--dry-run",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=os.environ.copy(),
-    )
+    res = run_script("publish.py", "--model-dir", toy_bundle, "--repo-id", REPO, "--dry-run")
     assert res.returncode == 0, res.stderr[-2000:]
     assert "model.keras" in res.stdout and "pipeline_tag: audio-classification" in res.stdout
     assert "nothing was sent" in res.stdout
@@ -184,20 +166,7 @@ def test_publish_dry_run_touches_nothing(hub, toy_bundle):
 
 
 def test_publish_script_prints_the_commit_url(hub, toy_bundle):
-    res = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "publish.py"),
-            "--model-dir",
-            str(toy_bundle),
-            "--repo-id",
-            REPO,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=os.environ.copy(),
-    )
+    res = run_script("publish.py", "--model-dir", toy_bundle, "--repo-id", REPO)
     assert res.returncode == 0, res.stderr[-2000:]
     assert f"{hub.endpoint}/{REPO}/commit/" in res.stdout
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -13,8 +11,7 @@ from ser.bundle import BUNDLE_FILES, load_bundle
 from ser.datasets import manifest_items, parse_ravdess_name, ravdess_items
 from ser.train import speaker_folds, validation_speakers
 from tests.audio_fixtures import RAVDESS
-
-ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+from tests.util import run_script
 
 
 def test_ravdess_names_are_parsed():
@@ -98,29 +95,25 @@ def test_the_scaler_is_fitted_on_training_rows_only(toy_corpus):
 
 
 def test_two_runs_give_the_same_metrics(toy_corpus, tmp_path):
-    cmd = [
-        sys.executable,
-        str(ROOT / "scripts" / "train.py"),
+    args = (
         "--manifest",
-        str(toy_corpus),
+        toy_corpus,
         "--folds",
-        "2",
+        2,
         "--epochs",
-        "8",
+        8,
         "--hidden",
-        "16",
+        16,
         "--augment-copies",
-        "1",
+        1,
         "--jobs",
-        "1",
+        1,
         "--cache-dir",
-        str(tmp_path / "cache"),
-    ]
+        tmp_path / "cache",
+    )
     summaries = []
     for run in ("a", "b"):
-        out = subprocess.run(
-            [*cmd, "--out", str(tmp_path / run)], capture_output=True, text=True, timeout=600
-        )
+        out = run_script("train.py", *args, "--out", tmp_path / run)
         assert out.returncode == 0, out.stderr[-2000:]
         summaries.append(json.loads((tmp_path / run / "metrics.json").read_text())["summary"])
     assert summaries[0] == summaries[1]
@@ -130,29 +123,24 @@ def test_two_runs_give_the_same_metrics(toy_corpus, tmp_path):
 @pytest.mark.skipif(not RAVDESS.is_dir(), reason=f"RAVDESS not found at {RAVDESS}")
 def test_training_smoke_on_a_few_ravdess_actors(tmp_path):
     assert len(ravdess_items(RAVDESS, ["01", "02"])) == 120
-    out = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "train.py"),
-            "--data",
-            str(RAVDESS),
-            "--actors",
-            "1-4",
-            "--folds",
-            "2",
-            "--epochs",
-            "10",
-            "--augment-copies",
-            "1",
-            "--jobs",
-            "2",
-            "--cache-dir",
-            "",
-            "--out",
-            str(tmp_path / "m"),
-        ],
-        capture_output=True,
-        text=True,
+    out = run_script(
+        "train.py",
+        "--data",
+        RAVDESS,
+        "--actors",
+        "1-4",
+        "--folds",
+        2,
+        "--epochs",
+        10,
+        "--augment-copies",
+        1,
+        "--jobs",
+        2,
+        "--cache-dir",
+        "",
+        "--out",
+        tmp_path / "m",
         timeout=900,
     )
     assert out.returncode == 0, out.stderr[-2000:]
