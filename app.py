@@ -11,6 +11,7 @@ API (``gradio_client``): ``/predict`` and ``/timeline``, each taking an audio fi
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -216,11 +217,13 @@ def build_demo(predictor: Predictor, source: ModelSource | None = None) -> gr.Bl
     def analyse(path: str | None) -> tuple:
         if not path:
             raise gr.Error("Upload a file or record something first.")
+        start = time.perf_counter()
         try:
             audio = load_audio(path, predictor.config.audio)
             result = predictor.predict(audio)
         except AudioError as err:
             raise gr.Error(str(err), title="Can't analyse this audio") from None
+        result = dataclasses.replace(result, processing_ms=round((time.perf_counter() - start) * 1000, 1))
         logger.info("predicted %s (%.2f) in %.0f ms", result.label, result.confidence, result.processing_ms)
         return (
             answer_html(result),
@@ -319,6 +322,7 @@ def build_demo(predictor: Predictor, source: ModelSource | None = None) -> gr.Bl
             api_audio,
             api_predict_out,
             api_name="predict",
+            concurrency_id="model",
             api_description="Audio file → label, confidence, level, probabilities",
         )
         api_timeline_btn.click(
@@ -326,6 +330,7 @@ def build_demo(predictor: Predictor, source: ModelSource | None = None) -> gr.Bl
             api_audio,
             api_timeline_out,
             api_name="timeline",
+            concurrency_id="model",
             api_description="Audio file → windows (start, end, probabilities) and overall",
         )
 

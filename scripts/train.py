@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--hidden", default=",".join(map(str, ModelConfig.hidden)), help="hidden layer sizes, comma-separated"
     )
+    p.add_argument("--ensemble", type=int, default=ModelConfig.ensemble, help="MLPs averaged (seeds)")
+    p.add_argument("--input-noise", type=float, default=ModelConfig.input_noise,
+                   help="Gaussian noise on the standardised input during training")
     p.add_argument("--seed", type=int, default=ModelConfig.seed)
     p.add_argument("--name", help="model name recorded in config.json")
     p.add_argument("-v", "--verbose", action="store_true")
@@ -56,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         augment_copies=args.augment_copies,
         epochs=args.epochs,
         seed=args.seed,
+        ensemble=args.ensemble,
+        input_noise=args.input_noise,
         hidden=tuple(int(h) for h in args.hidden.split(",")),
     )
     config = SERConfig(model=model_cfg)

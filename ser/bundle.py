@@ -112,6 +112,15 @@ def library_versions() -> dict[str, str]:
     return out
 
 
+def inference_copy(model: Any) -> Any:
+    """The same network and weights without optimiser state (a third of the file size)."""
+    import keras
+
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
 def save_bundle(
     directory: str | Path,
     model: Any,
@@ -124,7 +133,7 @@ def save_bundle(
     """Write a bundle to ``directory`` (created if needed) and return its path."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    model.save(directory / MODEL_FILE)
+    inference_copy(model).save(directory / MODEL_FILE)
     _write_json(directory / SCALER_FILE, scaler.to_json())
     _write_json(directory / LABELS_FILE, {"classes": list(labels)})
     _write_json(

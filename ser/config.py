@@ -98,19 +98,22 @@ class ModelConfig:
         patience: Epochs without a better validation loss before stopping.
         augment_copies: Augmented copies of each training file.
         ensemble: MLPs trained with different seeds and averaged into one model.
+        refit: In cross-validation, retrain each fold on its validation speakers too, for the
+            epoch count early stopping chose on them.
         seed: Seed of initialisation, shuffling and augmentation.
     """
 
     hidden: tuple[int, ...] = (512, 256, 128, 64)
     dropout: float = 0.5
     l2: float = 1e-3
-    input_noise: float = 0.0
+    input_noise: float = 0.2
     learning_rate: float = 1e-3
     batch_size: int = 64
     epochs: int = 150
     patience: int = 20
-    augment_copies: int = 4
-    ensemble: int = 1
+    augment_copies: int = 8
+    ensemble: int = 5
+    refit: bool = False
     seed: int = 42
 
 

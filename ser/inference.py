@@ -207,7 +207,8 @@ class Predictor:
         """
         start = time.perf_counter()
         analysis = analyse(source, self.config)
-        return self._decide(analysis, self.probabilities(analysis.vectors), start)
+        probs = self.probabilities(analysis.vectors)
+        return self._decide(analysis, probs, time.perf_counter() - start)
 
     def predict_many(
         self, sources: list[AudioSource], jobs: int = 1, progress: bool = False
@@ -218,7 +219,6 @@ class Predictor:
         """
         from tqdm.auto import tqdm
 
-        start = time.perf_counter()
         tasks = (delayed(_safe_analyse)(s, self.config) for s in sources)
         analyses = list(
             tqdm(
@@ -231,6 +231,7 @@ class Predictor:
             )
         )
         good = [a for a in analyses if isinstance(a, Analysis)]
+        model_start = time.perf_counter()
         probs = (
             self.bundle.model.predict_on_batch(
                 self.bundle.scaler.transform(np.concatenate([a.vectors for a in good]))
@@ -242,28 +243,27 @@ class Predictor:
             np.asarray(probs, dtype=np.float64), np.cumsum([len(a.vectors) for a in good])[:-1]
         )
         answers = iter(per_clip)
-        share = (time.perf_counter() - start) / max(len(sources), 1)
+        model_share_s = (time.perf_counter() - model_start) / max(len(good), 1)
         return [
-            a if isinstance(a, AudioError) else self._decide(a, next(answers), None, share) for a in analyses
+            a if isinstance(a, AudioError) else self._decide(a, next(answers), a.elapsed_ms / 1000 + model_share_s)
+            for a in analyses
         ]
 
-    def _decide(
-        self, analysis: Analysis, probs: np.ndarray, start: float | None, seconds: float = 0.0
-    ) -> Prediction:
+    def _decide(self, analysis: Analysis, probs: np.ndarray, elapsed_s: float) -> Prediction:
+        """Combine window probabilities ``(n, n_classes)`` into the result; ``elapsed_s`` is reported."""
         overall = probs.mean(axis=0)
         top = int(np.argmax(overall))
         timeline = [
             Window(s, e, self.labels[int(np.argmax(p))], self._as_dict(p))
             for (s, e), p in zip(analysis.bounds, probs)
         ]
-        elapsed = (time.perf_counter() - start) if start is not None else seconds
         return Prediction(
             label=self.labels[top],
             confidence=float(overall[top] / overall.sum()),
             level=confidence_level(float(overall[top] / overall.sum())),
             probabilities=self._as_dict(overall),
             timeline=timeline,
-            processing_ms=round(elapsed * 1000, 1),
+            processing_ms=round(elapsed_s * 1000, 1),
             **analysis.audio_info,
         )
 

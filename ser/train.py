@@ -5,7 +5,9 @@ Protocol (the only one whose numbers we report):
 - augmented copies exist only for training files; validation and test rows are clean;
 - the scaler is fitted on the training rows of each fold only;
 - early stopping watches speakers held out of the fold's training speakers (never the test
-  fold); the final model trains on every speaker for the median of the folds' best epochs.
+  fold); with ``refit`` the fold's model is then retrained on all its training speakers for
+  that many epochs; the final model trains on every speaker for the median of the folds' best
+  epochs.
 """
 
 from __future__ import annotations
@@ -173,6 +175,10 @@ def cross_validate(
             config,
             validation=(scaler.transform(data.clean[val]), data.y[val]),
         )
+        if config.model.refit:  # the validation actors chose the epoch count; now train on them too
+            x_train, y_train = data.training_rows(~test)
+            scaler = Scaler.fit(x_train, names)
+            model, _ = fit_model(scaler.transform(x_train), y_train, len(classes), config, epochs=best_epoch)
         pred = np.argmax(model.predict_on_batch(scaler.transform(data.clean[test])), axis=1)
         fold_scores = scores(data.y[test], pred, len(classes))
         logger.info(

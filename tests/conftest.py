@@ -57,7 +57,7 @@ def toy_bundle(toy_corpus, tmp_path_factory) -> Path:
 
     out = tmp_path_factory.mktemp("bundle") / "toy"
     config = SERConfig(
-        model=dataclasses.replace(ModelConfig(), hidden=(32, 16), epochs=30, patience=10, augment_copies=1)
+        model=dataclasses.replace(ModelConfig(), hidden=(32, 16), epochs=30, patience=10, augment_copies=1, ensemble=2)
     )
     train(manifest_items(toy_corpus), out, config, n_folds=3, jobs=1)
     return out

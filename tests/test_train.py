@@ -83,7 +83,7 @@ def test_the_scaler_is_fitted_on_training_rows_only(toy_corpus):
     from ser.train import FeatureSet
 
     items = manifest_items(toy_corpus)
-    config = SERConfig(model=dataclasses.replace(SERConfig().model, augment_copies=1))
+    config = SERConfig(model=dataclasses.replace(SERConfig().model, augment_copies=1, ensemble=1))
     data = FeatureSet.from_items(items, config, ["angry", "calm", "sad"])
     test = np.isin(data.speakers, speaker_folds(data.speakers.tolist(), 3)[0])
     x_train, _ = data.training_rows(~test)
@@ -105,6 +105,8 @@ def test_two_runs_give_the_same_metrics(toy_corpus, tmp_path):
         "--hidden",
         16,
         "--augment-copies",
+        1,
+        "--ensemble",
         1,
         "--jobs",
         1,
@@ -134,6 +136,8 @@ def test_training_smoke_on_a_few_ravdess_actors(tmp_path):
         "--epochs",
         10,
         "--augment-copies",
+        1,
+        "--ensemble",
         1,
         "--jobs",
         2,
