@@ -41,8 +41,12 @@ def main(argv: list[str] | None = None) -> int:
         "--hidden", default=",".join(map(str, ModelConfig.hidden)), help="hidden layer sizes, comma-separated"
     )
     p.add_argument("--ensemble", type=int, default=ModelConfig.ensemble, help="MLPs averaged (seeds)")
-    p.add_argument("--input-noise", type=float, default=ModelConfig.input_noise,
-                   help="Gaussian noise on the standardised input during training")
+    p.add_argument(
+        "--input-noise",
+        type=float,
+        default=ModelConfig.input_noise,
+        help="Gaussian noise on the standardised input during training",
+    )
     p.add_argument("--seed", type=int, default=ModelConfig.seed)
     p.add_argument("--name", help="model name recorded in config.json")
     p.add_argument("-v", "--verbose", action="store_true")

@@ -113,7 +113,7 @@ class ModelConfig:
     patience: int = 20
     augment_copies: int = 8
     ensemble: int = 5
-    refit: bool = False
+    refit: bool = True
     seed: int = 42
 
 

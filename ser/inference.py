@@ -245,7 +245,9 @@ class Predictor:
         answers = iter(per_clip)
         model_share_s = (time.perf_counter() - model_start) / max(len(good), 1)
         return [
-            a if isinstance(a, AudioError) else self._decide(a, next(answers), a.elapsed_ms / 1000 + model_share_s)
+            a
+            if isinstance(a, AudioError)
+            else self._decide(a, next(answers), a.elapsed_ms / 1000 + model_share_s)
             for a in analyses
         ]
 

@@ -22,7 +22,7 @@ os.environ.pop("SER_MODEL_REPO", None)
 from tests.audio_fixtures import synth_speech  # noqa: E402
 
 #: Generated "emotions": (f0 Hz, syllable rate Hz). Distinct enough for a model to learn.
-TOY_CLASSES = {"calm": (110.0, 2.5), "angry": (190.0, 6.0), "sad": (90.0, 2.0)}
+TOY_CLASSES = {"calm": (125.0, 3.0), "angry": (200.0, 6.5), "sad": (80.0, 1.5)}
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +57,9 @@ def toy_bundle(toy_corpus, tmp_path_factory) -> Path:
 
     out = tmp_path_factory.mktemp("bundle") / "toy"
     config = SERConfig(
-        model=dataclasses.replace(ModelConfig(), hidden=(32, 16), epochs=30, patience=10, augment_copies=1, ensemble=2)
+        model=dataclasses.replace(
+            ModelConfig(), hidden=(32, 16), epochs=30, patience=10, augment_copies=1, ensemble=2
+        )
     )
     train(manifest_items(toy_corpus), out, config, n_folds=3, jobs=1)
     return out
