@@ -239,7 +239,7 @@ def build_demo(predictor: Predictor, source: ModelSource | None = None) -> gr.Bl
         audio, result = state
         timeline = (
             gr.update(value=timeline_figure(result.timeline, result.duration_s), visible=True)
-            if len(result.timeline) > 1
+            if _spans_time(result.timeline, predictor.config.features.hop_s)
             else gr.update(value=None, visible=False)
         )
         return probability_figure(result.probabilities), timeline, waveform_figure(audio), mel_figure(audio)
@@ -365,6 +365,11 @@ def build_demo(predictor: Predictor, source: ModelSource | None = None) -> gr.Bl
             concurrency_limit=4,
         )
     return demo
+
+
+def _spans_time(windows: list[Window], hop_s: float) -> bool:
+    """Whether a timeline is worth drawing: windows whose starts are at least one hop apart."""
+    return len(windows) > 1 and windows[-1].start - windows[0].start >= hop_s
 
 
 def _predict_or_error(predictor: Predictor, path: str | None) -> Prediction:

@@ -137,3 +137,12 @@ def test_live_session_classifies_the_rolling_window(predictor):
     assert session.history[-1].end == pytest.approx(8.5)
     stereo = np.stack([speech[:SR], speech[:SR]], axis=1)
     assert session.push(SR, stereo)[0] is not None
+
+
+def test_timeline_is_drawn_only_when_windows_span_time():
+    def w(start: float) -> app.Window:
+        return app.Window(start, start + 3.0, "calm", {"calm": 1.0})
+
+    assert not app._spans_time([w(0.0)], 1.5)
+    assert not app._spans_time([w(0.0), w(0.1)], 1.5)  # 3.1 s of speech: two nearly equal windows
+    assert app._spans_time([w(0.0), w(1.5), w(3.0)], 1.5)
