@@ -191,10 +191,11 @@ class Predictor:
     def probabilities(self, vectors: np.ndarray) -> np.ndarray:
         """Model output for feature rows ``(n, F)`` → probabilities ``(n, n_classes)``.
 
-        Calls the model directly: ``model.predict`` costs ~40 ms of overhead per call.
+        Uses ``predict_on_batch`` (a compiled function, ~1 ms): ``model.predict`` costs ~40 ms of
+        overhead per call, and an eager call through the averaged ensemble ~30 ms.
         """
         x = self.bundle.scaler.transform(np.atleast_2d(vectors))
-        return np.asarray(self.bundle.model(x, training=False), dtype=np.float64)
+        return np.asarray(self.bundle.model.predict_on_batch(x), dtype=np.float64)
 
     def predict(self, source: AudioSource | Audio) -> Prediction:
         """Predict the emotion of one recording (see :func:`ser.audio.load_audio` for inputs).
