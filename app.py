@@ -20,7 +20,7 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
-from ser.audio import Audio, AudioError, load_audio
+from ser.audio import Audio, AudioError, load_audio, to_float
 from ser.hub import ModelSource, ModelSourceError, resolve_model
 from ser.inference import EMOJI, Prediction, Predictor, Window
 from ser.plots import EMOTION_COLORS, mel_figure, probability_figure, timeline_figure, waveform_figure
@@ -186,14 +186,10 @@ class LiveSession:
         Returns:
             ``(result, "")``, or ``(None, why)`` while there is no speech to classify.
         """
-        samples = np.asarray(samples)
-        if np.issubdtype(samples.dtype, np.integer):
-            samples = samples / float(np.iinfo(samples.dtype).max)
+        samples = to_float(samples)
         if samples.ndim == 2:
             samples = samples.mean(axis=1)
-        self.buffer = np.concatenate([self.buffer, samples.astype(np.float32)])[
-            -int(self.window_s * sample_rate) :
-        ]
+        self.buffer = np.concatenate([self.buffer, samples])[-int(self.window_s * sample_rate) :]
         self.elapsed_s += len(samples) / sample_rate
         try:
             result = self.predictor.predict((sample_rate, self.buffer))

@@ -290,14 +290,24 @@ def _from_array(pair: tuple) -> tuple[np.ndarray, int]:
         raise UnreadableAudioError(f"Expected samples of shape (n,) or (n, channels), got {samples.shape}.")
     if samples.ndim == 2 and samples.shape[0] < samples.shape[1]:
         samples = samples.T  # (channels, n) → (n, channels)
+    return to_float(samples), sample_rate
+
+
+def to_float(samples: np.ndarray) -> np.ndarray:
+    """PCM samples (signed or unsigned int, or float) → float32 in [-1, 1], same shape.
+
+    Raises:
+        UnreadableAudioError: The samples are not numbers.
+    """
+    samples = np.asarray(samples)
     if np.issubdtype(samples.dtype, np.integer):
         info = np.iinfo(samples.dtype)
         scale = float(max(abs(info.min), info.max))
         offset = 0.0 if info.min < 0 else (info.max + 1) / 2  # unsigned PCM is centred
-        samples = (samples.astype(np.float64) - offset) / scale
-    elif not np.issubdtype(samples.dtype, np.floating):
+        return ((samples.astype(np.float64) - offset) / scale).astype(np.float32)
+    if not np.issubdtype(samples.dtype, np.floating):
         raise UnreadableAudioError(f"Samples must be numbers, got dtype {samples.dtype}.")
-    return samples.astype(np.float32), sample_rate
+    return samples.astype(np.float32)
 
 
 def _decode_encoded(open_source, config: AudioConfig, name: str) -> tuple[np.ndarray, int, str]:

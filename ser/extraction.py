@@ -34,25 +34,12 @@ def file_features(path: str | Path, config: SERConfig, copies: int = 0, seed: in
     recording made under other conditions would arrive. Each copy's randomness is derived from
     the file's content and ``seed``, so results do not depend on order or parallelism.
     """
-    raw = Path(path).read_bytes()
-    samples, sr, fmt = decode(raw, config.audio)
-    mono = samples.mean(axis=1)
-    rows = [clip_vector(prepare(mono, sr, config.audio, fmt=fmt), config)]
-    augmenter = make_augmenter() if copies else None
-    base = int.from_bytes(hashlib.sha1(raw).digest()[:4], "little") + 1_000_003 * seed
-    for k in range(copies):
-        y = augment(mono, sr, seed=base + k, augmenter=augmenter)
-        try:
-            rows.append(clip_vector(prepare(y, sr, config.audio, fmt=fmt), config))
-        except AudioError as err:  # e.g. noise drowned the speech: keep the clean row instead
-            logger.debug("augmented copy %d of %s rejected (%s)", k, path, err)
-            rows.append(rows[0])
-    return np.stack(rows)
+    return _features_of(Path(path).read_bytes(), config, copies, seed, name=str(path))
 
 
-def cache_key(path: str | Path, config: SERConfig, copies: int, seed: int) -> str:
-    """Key of a file's cached vectors: its content, the preprocessing/feature config, copies, seed."""
-    h = hashlib.sha1(Path(path).read_bytes())
+def cache_key(raw: bytes, config: SERConfig, copies: int, seed: int) -> str:
+    """Key of a file's cached vectors: its content (``raw`` bytes), the audio/feature config, copies, seed."""
+    h = hashlib.sha1(raw)
     settings = {
         "audio": config.to_dict()["audio"],
         "features": config.to_dict()["features"],
@@ -63,15 +50,32 @@ def cache_key(path: str | Path, config: SERConfig, copies: int, seed: int) -> st
     return h.hexdigest()
 
 
+def _features_of(raw: bytes, config: SERConfig, copies: int, seed: int, name: str) -> np.ndarray:
+    samples, sr, fmt = decode(raw, config.audio)
+    mono = samples.mean(axis=1)
+    rows = [clip_vector(prepare(mono, sr, config.audio, fmt=fmt), config)]
+    augmenter = make_augmenter() if copies else None
+    base = int.from_bytes(hashlib.sha1(raw).digest()[:4], "little") + 1_000_003 * seed
+    for k in range(copies):
+        y = augment(mono, sr, seed=base + k, augmenter=augmenter)
+        try:
+            rows.append(clip_vector(prepare(y, sr, config.audio, fmt=fmt), config))
+        except AudioError as err:  # e.g. noise drowned the speech: keep the clean row instead
+            logger.debug("augmented copy %d of %s rejected (%s)", k, name, err)
+            rows.append(rows[0])
+    return np.stack(rows)
+
+
 def _cached_file_features(
     path: Path, config: SERConfig, copies: int, seed: int, cache_dir: Path | None
 ) -> np.ndarray:
+    raw = path.read_bytes()  # read once: hashed for the cache key and decoded on a miss
     if cache_dir is None:
-        return file_features(path, config, copies, seed)
-    target = cache_dir / f"{cache_key(path, config, copies, seed)}.npy"
+        return _features_of(raw, config, copies, seed, name=str(path))
+    target = cache_dir / f"{cache_key(raw, config, copies, seed)}.npy"
     if target.is_file():
         return np.load(target)
-    rows = file_features(path, config, copies, seed)
+    rows = _features_of(raw, config, copies, seed, name=str(path))
     tmp = target.with_suffix(f".{id(rows)}.tmp.npy")
     np.save(tmp, rows)
     tmp.replace(target)

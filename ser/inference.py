@@ -254,17 +254,17 @@ class Predictor:
 
     def _decide(self, analysis: Analysis, probs: np.ndarray, elapsed_s: float) -> Prediction:
         """Combine window probabilities ``(n, n_classes)`` into the result; ``elapsed_s`` is reported."""
-        overall = probs.mean(axis=0)
-        top = int(np.argmax(overall))
+        probabilities = self._as_dict(probs.mean(axis=0))
+        label = max(probabilities, key=probabilities.get)
         timeline = [
             Window(s, e, self.labels[int(np.argmax(p))], self._as_dict(p))
             for (s, e), p in zip(analysis.bounds, probs)
         ]
         return Prediction(
-            label=self.labels[top],
-            confidence=float(overall[top] / overall.sum()),
-            level=confidence_level(float(overall[top] / overall.sum())),
-            probabilities=self._as_dict(overall),
+            label=label,
+            confidence=probabilities[label],
+            level=confidence_level(probabilities[label]),
+            probabilities=probabilities,
             timeline=timeline,
             processing_ms=round(elapsed_s * 1000, 1),
             **analysis.audio_info,

@@ -206,7 +206,11 @@ def cross_validate(
         "protocol": f"speaker-disjoint {n_folds}-fold cross-validation; augmentation on training "
         "rows only; scaler fitted per fold on training rows; early stopping on "
         "held-out training speakers"
-        + ("; then refit on all the fold's training speakers for that many epochs" if config.model.refit else ""),
+        + (
+            "; then refit on all the fold's training speakers for that many epochs"
+            if config.model.refit
+            else ""
+        ),
         "classes": classes,
         "folds": folds,
         "summary": summarise_folds(folds),
