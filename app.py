@@ -60,6 +60,8 @@ def prediction_json(result: Prediction) -> dict[str, Any]:
         "label": result.label,
         "confidence": round(result.confidence, 4),
         "level": result.level,
+        "intensity": result.intensity,
+        "intensity_strong": result.intensity_strong,
         "probabilities": {k: round(v, 4) for k, v in result.probabilities.items()},
     }
 
@@ -73,6 +75,7 @@ def timeline_json(result: Prediction) -> dict[str, Any]:
                 "start": w.start,
                 "end": w.end,
                 "label": w.label,
+                "intensity": w.intensity,
                 "probabilities": {k: round(v, 4) for k, v in w.probabilities.items()},
             }
             for w in result.timeline
@@ -89,12 +92,23 @@ def answer_html(result: Prediction) -> str:
     return (
         f'<div class="ser-answer"><div class="ser-emoji">{result.emoji}</div><div>'
         f'<div class="ser-label" style="color:{EMOTION_COLORS.get(result.label, "inherit")}">'
-        f"{result.label}</div>"
+        f"{result.headline}</div>"
         f'<div class="ser-sub">{result.confidence:.0%} confident'
         f'<span class="ser-chip ser-level-{result.level}">{result.level}</span></div>'
         f"{warnings}</div></div>"
     )
 
+
+MODEL_DESCRIPTIONS = {
+    "mlp": "Features computed from one STFT (MFCCs with deltas, log-mel bands, spectral shape and "
+    "contrast, chroma, pitch statistics, rhythm) → a Keras MLP.",
+    "cnn": "A small convolutional network over a 3 s log-mel spectrogram of the speech (Keras), "
+    "with a second head for intensity (normal/strong).",
+    "fusion": "Two models, averaged: a small convolutional network over a 3 s log-mel "
+    "spectrogram of the speech (with a second head for intensity: normal/strong), and a Keras "
+    "MLP over features of the same STFT (MFCCs with deltas, log-mel bands, spectral shape and "
+    "contrast, chroma, pitch statistics, rhythm).",
+}
 
 PLACEHOLDER = '<div class="ser-placeholder">Upload or record speech to see its emotion.</div>'
 
@@ -130,8 +144,7 @@ def about_markdown(predictor: Predictor) -> str:
         "2 fixed sentences, 20 professional actors (actors 21–24 withheld as an external test). "
         "Licence CC BY-NC-SA 4.0 — non-commercial use only.",
         "",
-        "**Model.** Features computed from one STFT (MFCCs with deltas, log-mel bands, spectral shape "
-        "and contrast, chroma, pitch statistics, rhythm) → a Keras MLP.",
+        "**Model.** " + MODEL_DESCRIPTIONS[predictor.config.model_type],
     ]
     summary = metrics.get("summary")
     if summary:
@@ -145,6 +158,11 @@ def about_markdown(predictor: Predictor) -> str:
             f"cross-validation (no actor in both training and test): UAR {fmt('uar')}, "
             f"accuracy {fmt('accuracy')}, macro-F1 {fmt('macro_f1')}. Chance is 12.5 %.",
         ]
+        if "intensity_accuracy" in summary:
+            lines += [
+                f"Intensity (normal or strong, as the actors were asked to speak): accuracy "
+                f"{fmt('intensity_accuracy')} on the same unseen actors (chance ≈ 53 %)."
+            ]
     external = metrics.get("external_test")
     if external:
         lines += [
@@ -197,7 +215,13 @@ class LiveSession:
             return None, f"Listening… {err}"
         start = max(0.0, self.elapsed_s - len(self.buffer) / sample_rate)
         self.history.append(
-            Window(round(start, 2), round(self.elapsed_s, 2), result.label, result.probabilities)
+            Window(
+                round(start, 2),
+                round(self.elapsed_s, 2),
+                result.label,
+                result.probabilities,
+                result.intensity,
+            )
         )
         self.history = [w for w in self.history if w.end >= self.elapsed_s - self.history_s]
         return result, ""

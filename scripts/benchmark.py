@@ -93,8 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     setup_logging()
 
+    import librosa
+
     from ser.audio import load_audio
-    from ser.features import extract
+    from ser.features import BAND_HZ, extract, extract_inputs, logmel_crop
 
     y3, sr, source = test_clip(3.0)
     audio = load_audio((sr, y3))
@@ -108,11 +110,36 @@ def main(argv: list[str] | None = None) -> int:
 
     predictor = predictor_from_args(args)
     predictor.warmup()
-    row = predictor.bundle.scaler.transform(extract(speech, audio.sample_rate)[None, :])
+    config = predictor.config
+    frames = config.cnn.frames if "logmel" in config.inputs else None
+    if frames:
+        results["features_and_logmel_ms"] = median_ms(
+            lambda: extract_inputs(speech, audio.sample_rate, config.features, logmel_frames=frames),
+            args.repeats,
+        )
+    inputs = extract_inputs(speech, audio.sample_rate, config.features, logmel_frames=frames)
+    row = predictor.model_input(inputs.vectors, inputs.logmels)
     model = predictor.bundle.model
     results["model_predict_ms"] = median_ms(lambda: model.predict(row, verbose=0), args.repeats)
     results["model_direct_call_ms"] = median_ms(lambda: model(row, training=False), args.repeats)
     results["model_predict_on_batch_ms"] = median_ms(lambda: model.predict_on_batch(row), args.repeats)
+    cnn = next((m for m in [model, *model.layers] if m.name.startswith("ser_cnn")), None)
+    if cnn is not None:  # the CNN alone, from the waveform: its own mel spectrogram + the network
+
+        def cnn_alone() -> None:
+            power = (
+                np.abs(
+                    librosa.stft(speech, n_fft=config.features.n_fft, hop_length=config.features.hop_length)
+                )
+                ** 2
+            )
+            mel = librosa.feature.melspectrogram(
+                S=power, sr=audio.sample_rate, n_mels=config.features.n_mels, fmax=BAND_HZ
+            )
+            crop = logmel_crop(librosa.power_to_db(mel, ref=1.0, top_db=80.0), config.cnn.frames)
+            cnn.predict_on_batch(crop[None])
+
+        results["cnn_alone_with_spectrogram_ms"] = median_ms(cnn_alone, args.repeats)
     results["predict_3s_ms"] = median_ms(lambda: predictor.predict((sr, y3)), args.repeats)
     y60, _, _ = test_clip(60.0)
     results["predict_60s_timeline_ms"] = median_ms(

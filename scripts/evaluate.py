@@ -93,7 +93,10 @@ def main(argv: list[str] | None = None) -> int:
             {
                 "file": str(path),
                 "true": truth,
+                "true_intensity": _ravdess_intensity(path) if args.labels_from_filenames else None,
                 "predicted": res.label,
+                "intensity": res.intensity,
+                "intensity_strong": res.intensity_strong,
                 "confidence": round(res.confidence, 4),
                 "level": res.level,
                 "correct": None if truth is None else truth == res.label,
@@ -118,6 +121,24 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"\nwrote {args.json}")
     return 1 if failed else 0
+
+
+def _ravdess_intensity(path: Path) -> str | None:
+    try:
+        return parse_ravdess_name(path.name)["intensity"]
+    except ValueError:
+        return None
+
+
+def _intensity_accuracy(rows: list[dict]) -> dict:
+    """Accuracy of normal/strong where both the truth and the model's P(strong) are known."""
+    known = [r for r in rows if r["true_intensity"] and r["intensity_strong"] is not None]
+    if not known:
+        return {}
+    hits = [(r["intensity_strong"] >= 0.5) == (r["true_intensity"] == "strong") for r in known]
+    accuracy = sum(hits) / len(hits)
+    print(f"intensity (normal/strong): accuracy {accuracy:.1%} over {len(known)} file(s)")
+    return {"intensity_accuracy": accuracy, "n_intensity": len(known)}
 
 
 def _summarise(rows: list[dict], failed: list[dict], labels: list[str]) -> dict:
@@ -155,6 +176,7 @@ def _summarise(rows: list[dict], failed: list[dict], labels: list[str]) -> dict:
     print(" " * 10 + "".join(f"{c[:5]:>6}" for c in labels))
     for c, line in zip(labels, summary["confusion_matrix"]):
         print(f"{c:<10}" + "".join(f"{v:>6}" for v in line))
+    summary.update(_intensity_accuracy(scored))
     return summary
 
 
@@ -162,12 +184,12 @@ def _print_table(rows: list[dict]) -> None:
     if not rows:
         return
     width = min(60, max(len(Path(r["file"]).name) for r in rows))
-    print(f"\n{'file':<{width}}  {'true':<9} {'predicted':<9} {'conf':>5}  level")
+    print(f"\n{'file':<{width}}  {'true':<9} {'predicted':<9} {'intensity':<9} {'conf':>5}  level")
     for r in rows:
         mark = "" if r["correct"] is None else ("✓" if r["correct"] else "✗")
         print(
             f"{Path(r['file']).name[:width]:<{width}}  {r['true'] or '-':<9} {r['predicted']:<9} "
-            f"{r['confidence']:>5.0%}  {r['level']:<6} {mark}"
+            f"{r['intensity'] or '-':<9} {r['confidence']:>5.0%}  {r['level']:<6} {mark}"
         )
 
 

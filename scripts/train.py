@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Train with speaker-disjoint cross-validation and write a model bundle.
 
-Example:
+Example (the shipped default: the fusion of a log-mel CNN and a feature MLP):
     python scripts/train.py --data ../shared/data/ravdess --out models/default
 """
 
@@ -13,7 +13,7 @@ import json
 import logging
 
 from _common import parse_actors, setup_logging
-from ser.config import ModelConfig, SERConfig
+from ser.config import MODEL_TYPES, CNNConfig, ModelConfig, SERConfig
 from ser.datasets import check_labels, manifest_items, ravdess_items
 from ser.metrics import format_table
 from ser.train import train
@@ -28,6 +28,12 @@ def main(argv: list[str] | None = None) -> int:
     src.add_argument("--manifest", help="CSV with path,label[,speaker] (paths relative to the CSV)")
     p.add_argument("--out", required=True, help="output bundle folder")
     p.add_argument(
+        "--model-type",
+        choices=MODEL_TYPES,
+        default="fusion",
+        help="mlp (feature vector), cnn (log-mel crops) or fusion (both, averaged; default)",
+    )
+    p.add_argument(
         "--actors",
         default="1-20",
         help="RAVDESS actors to use (default 1-20; 21-24 are the withheld external test)",
@@ -36,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--jobs", type=int, default=-1, help="feature-extraction processes (-1: all cores)")
     p.add_argument("--cache-dir", default=".cache/features", help="feature cache ('' to disable)")
     p.add_argument("--augment-copies", type=int, default=ModelConfig.augment_copies)
-    p.add_argument("--epochs", type=int, default=ModelConfig.epochs, help="max epochs")
+    p.add_argument("--epochs", type=int, default=ModelConfig.epochs, help="MLP: max epochs")
     p.add_argument(
         "--hidden", default=",".join(map(str, ModelConfig.hidden)), help="hidden layer sizes, comma-separated"
     )
@@ -47,6 +53,13 @@ def main(argv: list[str] | None = None) -> int:
         default=ModelConfig.input_noise,
         help="Gaussian noise on the standardised input during training",
     )
+    p.add_argument("--cnn-epochs", type=int, default=CNNConfig.epochs, help="CNN: epochs")
+    p.add_argument(
+        "--cnn-channels",
+        default=",".join(map(str, CNNConfig.channels)),
+        help="CNN: filters per conv block, comma-separated",
+    )
+    p.add_argument("--cnn-ensemble", type=int, default=CNNConfig.ensemble, help="CNNs averaged (seeds)")
     p.add_argument("--seed", type=int, default=ModelConfig.seed)
     p.add_argument("--name", help="model name recorded in config.json")
     p.add_argument("-v", "--verbose", action="store_true")
@@ -67,7 +80,14 @@ def main(argv: list[str] | None = None) -> int:
         input_noise=args.input_noise,
         hidden=tuple(int(h) for h in args.hidden.split(",")),
     )
-    config = SERConfig(model=model_cfg)
+    cnn_cfg = dataclasses.replace(
+        CNNConfig(),
+        epochs=args.cnn_epochs,
+        channels=tuple(int(c) for c in args.cnn_channels.split(",")),
+        ensemble=args.cnn_ensemble,
+        seed=args.seed,
+    )
+    config = SERConfig(model=model_cfg, cnn=cnn_cfg, model_type=args.model_type)
     logger.info("%d files from %d speakers", len(items), len({it.speaker for it in items}))
     metrics = train(
         items,
@@ -78,7 +98,9 @@ def main(argv: list[str] | None = None) -> int:
         jobs=args.jobs,
         name=args.name,
     )
-    print(format_table(metrics["summary"]))
+    for member, result in metrics.get("models", {}).items():
+        print(f"\n{member}:\n{format_table(result['summary'])}")
+    print(f"\nshipped ({config.model_type}):\n{format_table(metrics['summary'])}")
     print(json.dumps({k: round(v["mean"], 4) for k, v in metrics["summary"].items()}))
     print(f"bundle written to {args.out}")
     return 0

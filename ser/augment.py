@@ -1,4 +1,5 @@
-"""Waveform augmentation for training rows only (never for validation or test files)."""
+"""Augmentation for training rows only (never for validation or test files): waveforms
+(audiomentations), and SpecAugment masks and mixup for log-mel crops."""
 
 from __future__ import annotations
 
@@ -30,3 +31,58 @@ def augment(y: np.ndarray, sr: int, seed: int, augmenter: Compose | None = None)
     np.random.seed(seed % 2**32)
     augmenter = augmenter or make_augmenter()
     return augmenter(samples=y.astype(np.float32), sample_rate=sr)
+
+
+def spec_augment(
+    crops: np.ndarray,
+    rng: np.random.Generator,
+    freq_masks: int = 2,
+    freq_mask_bands: int = 8,
+    time_masks: int = 2,
+    time_mask_frames: int = 24,
+) -> np.ndarray:
+    """SpecAugment: mask random mel bands and frame ranges of each crop with its mean.
+
+    Args:
+        crops: Log-mel crops, shape ``(n, frames, n_mels)``; not modified.
+        rng: Source of randomness.
+        freq_masks: Masks over mel bands per crop, each 0 to ``freq_mask_bands`` wide.
+        time_masks: Masks over frames per crop, each 0 to ``time_mask_frames`` wide.
+
+    Returns:
+        The masked copy, same shape.
+    """
+    out = crops.copy()
+    n, frames, bands = out.shape
+    for x in out:
+        fill = x.mean()
+        for _ in range(freq_masks):
+            width = rng.integers(0, freq_mask_bands + 1)
+            start = rng.integers(0, bands - width + 1)
+            x[:, start : start + width] = fill
+        for _ in range(time_masks):
+            width = rng.integers(0, time_mask_frames + 1)
+            start = rng.integers(0, frames - width + 1)
+            x[start : start + width] = fill
+    return out
+
+
+def mixup(
+    x: np.ndarray, targets: list[np.ndarray], rng: np.random.Generator, alpha: float = 0.2
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Mixup: blend each row with a random other row of the batch, inputs and targets alike.
+
+    The weight λ ~ Beta(α, α) is folded to ≥ 0.5, so each row stays mostly itself.
+
+    Args:
+        x: Inputs, shape ``(n, ...)``.
+        targets: Soft targets, each of shape ``(n, k)`` (one-hot classes, probabilities).
+        rng: Source of randomness.
+        alpha: Beta parameter; small values mix little.
+    """
+    lam = rng.beta(alpha, alpha, size=len(x)).astype(np.float32)
+    lam = np.maximum(lam, 1 - lam)
+    perm = rng.permutation(len(x))
+    lx = lam.reshape(-1, *([1] * (x.ndim - 1)))
+    mixed = [lam[:, None] * t + (1 - lam[:, None]) * t[perm] for t in targets]
+    return lx * x + (1 - lx) * x[perm], mixed

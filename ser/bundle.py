@@ -1,9 +1,12 @@
 """The model bundle: a folder with everything a prediction needs, in safe formats.
 
-``model.keras``   the Keras model (no pickles)
-``scaler.json``   per-feature mean and scale, with the feature names they belong to
+``model.keras``   the Keras model (no pickles): named inputs ``"features"`` and/or ``"logmel"``,
+                  outputs ``"emotion"`` and, when trained with intensity labels, ``"intensity"``
+``scaler.json``   per-feature mean and scale, with the feature names they belong to (only for
+                  model types that take the feature vector; the CNN standardises inside itself)
 ``labels.json``   the label encoder: the ordered class names
-``config.json``   :class:`ser.config.SERConfig`, feature version, library versions
+``config.json``   :class:`ser.config.SERConfig` (with ``model_type``: mlp, cnn or fusion, and
+                  the log-mel crop), feature version, inputs and outputs, library versions
 ``metrics.json``  cross-validation results (optional for loading, required to publish)
 """
 
@@ -29,9 +32,9 @@ SCALER_FILE = "scaler.json"
 LABELS_FILE = "labels.json"
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.json"
-REQUIRED_FILES = (MODEL_FILE, SCALER_FILE, LABELS_FILE, CONFIG_FILE)
+REQUIRED_FILES = (MODEL_FILE, LABELS_FILE, CONFIG_FILE)
 #: Every file a bundle may hold; the Hub download is restricted to these.
-BUNDLE_FILES = (*REQUIRED_FILES, METRICS_FILE, "confusion_matrix.png", "README.md")
+BUNDLE_FILES = (*REQUIRED_FILES, SCALER_FILE, METRICS_FILE, "confusion_matrix.png", "README.md")
 #: The default model shipped inside the package.
 DEFAULT_BUNDLE_DIR = Path(__file__).resolve().parent / "default_model"
 
@@ -79,7 +82,7 @@ class Bundle:
     """A loaded, validated bundle."""
 
     model: Any
-    scaler: Scaler
+    scaler: Scaler | None
     labels: list[str]
     config: SERConfig
     path: Path
@@ -89,6 +92,23 @@ class Bundle:
     @property
     def name(self) -> str:
         return self.info.get("name") or self.path.name
+
+    @property
+    def has_intensity(self) -> bool:
+        """Whether the model also predicts intensity (normal/strong)."""
+        return "intensity" in model_outputs(self.model)
+
+
+def model_outputs(model: Any) -> dict[str, tuple]:
+    """``{output name: shape}`` of a Keras model; a single unnamed output counts as ``"emotion"``."""
+    if isinstance(model.output, dict):
+        return {k: tuple(v.shape) for k, v in model.output.items()}
+    return {"emotion": tuple(model.output.shape)}
+
+
+def model_input_shapes(model: Any) -> dict[str, tuple]:
+    """``{input name: shape}`` of a Keras model."""
+    return {t.name: tuple(t.shape) for t in model.inputs}
 
 
 def library_versions() -> dict[str, str]:
@@ -124,25 +144,33 @@ def inference_copy(model: Any) -> Any:
 def save_bundle(
     directory: str | Path,
     model: Any,
-    scaler: Scaler,
+    scaler: Scaler | None,
     labels: list[str],
     config: SERConfig,
     metrics: dict[str, Any] | None = None,
     name: str | None = None,
 ) -> Path:
-    """Write a bundle to ``directory`` (created if needed) and return its path."""
+    """Write a bundle to ``directory`` (created if needed) and return its path.
+
+    ``scaler`` is required when the model takes the feature vector, and ignored otherwise.
+    """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     inference_copy(model).save(directory / MODEL_FILE)
-    _write_json(directory / SCALER_FILE, scaler.to_json())
+    if "features" in config.inputs:
+        if scaler is None:
+            raise ValueError(f"a {config.model_type} model needs its feature scaler")
+        _write_json(directory / SCALER_FILE, scaler.to_json())
+    else:
+        (directory / SCALER_FILE).unlink(missing_ok=True)
     _write_json(directory / LABELS_FILE, {"classes": list(labels)})
     _write_json(
         directory / CONFIG_FILE,
         {
             "name": name or directory.name,
-            "model_type": "mlp",
             "feature_version": config.features.version,
-            "n_features": len(scaler.feature_names),
+            "inputs": {k: list(v[1:]) for k, v in model_input_shapes(model).items()},
+            "outputs": sorted(model_outputs(model)),
             **config.to_dict(),
             "library_versions": library_versions(),
         },
@@ -163,10 +191,10 @@ def read_bundle_config(directory: str | Path) -> tuple[SERConfig, dict[str, Any]
             f"{path}: the model was trained on feature version {version}, this code computes "
             f"version {FEATURE_VERSION}; retrain it or use a matching version of ser."
         )
-    known = {"audio", "features", "model"}
+    known = {"audio", "features", "model", "cnn", "model_type"}
     try:
         config = SERConfig.from_dict({k: data[k] for k in known if k in data})
-    except TypeError as err:
+    except (TypeError, ValueError) as err:
         raise BundleError(f"{path}: unknown setting ({err})") from err
     return config, {k: v for k, v in data.items() if k not in known}
 
@@ -192,13 +220,17 @@ def load_bundle(directory: str | Path | None = None) -> Bundle:
 
     directory = check_bundle_files(Path(directory) if directory else DEFAULT_BUNDLE_DIR)
     config, info = read_bundle_config(directory)
-    scaler = Scaler.from_json(_read_json(directory / SCALER_FILE))
     expected = feature_names(config.features)
-    if list(scaler.feature_names) != expected:
-        raise BundleError(
-            f"{directory}: the scaler's {len(scaler.feature_names)} feature names do not match the "
-            f"{len(expected)} features this code computes."
-        )
+    scaler = None
+    if "features" in config.inputs:
+        if not (directory / SCALER_FILE).is_file():
+            raise BundleError(f"{directory} is not a complete model bundle: missing {SCALER_FILE}")
+        scaler = Scaler.from_json(_read_json(directory / SCALER_FILE))
+        if list(scaler.feature_names) != expected:
+            raise BundleError(
+                f"{directory}: the scaler's {len(scaler.feature_names)} feature names do not match the "
+                f"{len(expected)} features this code computes."
+            )
     labels = _read_json(directory / LABELS_FILE).get("classes")
     if not labels or len(set(labels)) != len(labels):
         raise BundleError(f"{directory}/{LABELS_FILE}: 'classes' must be a list of unique names")
@@ -206,9 +238,18 @@ def load_bundle(directory: str | Path | None = None) -> Bundle:
         model = keras.saving.load_model(directory / MODEL_FILE, compile=False, safe_mode=True)
     except Exception as err:  # keras raises many types for a broken archive
         raise BundleError(f"{directory}/{MODEL_FILE} could not be loaded: {err}") from err
-    n_in, n_out = model.input_shape[-1], model.output_shape[-1]
-    if n_in != len(expected):
-        raise BundleError(f"{directory}: the model takes {n_in} features, the code computes {len(expected)}")
+    expected_inputs = {
+        "features": (None, len(expected)),
+        "logmel": (None, config.cnn.frames, config.features.n_mels),
+    }
+    inputs = model_input_shapes(model)
+    wanted = {k: expected_inputs[k] for k in config.inputs}
+    if inputs != wanted:
+        raise BundleError(
+            f"{directory}: the model takes {inputs}, but a {config.model_type} model with this "
+            f"config takes {wanted}"
+        )
+    n_out = model_outputs(model)["emotion"][-1]
     if n_out != len(labels):
         raise BundleError(f"{directory}: the model has {n_out} outputs but labels.json {len(labels)} classes")
     metrics_path = directory / METRICS_FILE

@@ -7,7 +7,8 @@ from pathlib import Path
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from ser.bundle import Bundle
-from ser.metrics import format_table
+from ser.features import feature_names
+from ser.metrics import format_models_table, format_table
 
 #: The card template shipped at the top level of the repository.
 TEMPLATE = Path(__file__).resolve().parents[1] / "model_card.md"
@@ -70,16 +71,25 @@ def render_card(bundle: Bundle, repo_id: str, template: Path = TEMPLATE) -> Mode
                 f"| {label} | {r['precision']:.2f} | {r['recall']:.2f} | {r['f1-score']:.2f} | "
                 f"{int(r['support'])} |"
             )
-    mc = bundle.config.model
+    mc, cc = bundle.config.model, bundle.config.cnn
+    summary = metrics["summary"]
+    final = metrics.get("final_fit", {})
     return ModelCard.from_template(
         card_data(bundle, model_name),
         template_path=str(template),
         model_name=model_name,
         repo_id=repo_id,
         classes=bundle.labels,
-        n_features=len(bundle.scaler.feature_names),
+        model_type=bundle.config.model_type,
+        inputs=bundle.config.inputs,
+        n_features=len(feature_names(bundle.config.features)),
         n_folds=len(metrics.get("folds", [])),
-        cv_table=format_table(metrics["summary"]),
+        cv_table=format_table(summary),
+        models_table=format_models_table(metrics["models"]) if "models" in metrics else None,
+        intensity=summary.get("intensity_accuracy"),
+        training_minutes=metrics.get("training_minutes"),
+        cnn=cc,
+        n_mels=bundle.config.features.n_mels,
         class_table="\n".join(rows),
         external=metrics.get("external_test"),
         sample_rate=bundle.config.audio.sample_rate,
@@ -89,5 +99,5 @@ def render_card(bundle: Bundle, repo_id: str, template: Path = TEMPLATE) -> Mode
         l2=mc.l2,
         ensemble=mc.ensemble,
         augment_copies=mc.augment_copies,
-        final_epochs=metrics.get("final_fit", {}).get("epochs", "?"),
+        final_epochs=final.get("mlp_epochs") or final.get("epochs", "?"),
     )

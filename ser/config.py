@@ -117,13 +117,79 @@ class ModelConfig:
     seed: int = 42
 
 
+#: The kinds of model a bundle can hold.
+MODEL_TYPES: tuple[str, ...] = ("mlp", "cnn", "fusion")
+
+
+@dataclass(frozen=True)
+class CNNConfig:
+    """The log-mel CNN and how it is trained (see :mod:`ser.model` and :mod:`ser.train`).
+
+    Its input is a crop of the log-mel spectrogram :func:`ser.features.frame_tracks` computes
+    (``FeatureConfig.n_mels`` bands, one frame per ``FeatureConfig.hop_length`` samples).
+
+    Attributes:
+        frames: Crop length in frames (256 × 256 samples at 22.05 kHz ≈ 3 s); shorter speech is
+            padded with the clip's quietest value, longer speech cropped (randomly in training,
+            centred at inference).
+        time_pool: Frames averaged together before the first convolution (cost ÷ this).
+        channels: Filters of the Conv → BatchNorm → ReLU → MaxPool blocks.
+        dropout: Dropout before the output layers.
+        epochs: Training epochs (one random augmented version of every training file each).
+        learning_rate: Peak rate of the warm-up + cosine schedule (AdamW).
+        weight_decay: AdamW's decoupled weight decay.
+        batch_size: Crops per step.
+        mixup_alpha: Beta(α, α) parameter of mixup (0: none).
+        freq_masks: SpecAugment frequency masks per crop, each up to ``freq_mask_bands`` wide.
+        freq_mask_bands: Widest frequency mask (mel bands).
+        time_masks: SpecAugment time masks per crop, each up to ``time_mask_frames`` wide.
+        time_mask_frames: Widest time mask (frames).
+        intensity_weight: Loss weight of the intensity head (normal/strong), when labels have it.
+        ensemble: CNNs trained with different seeds and averaged.
+        seed: Seed of initialisation, crops, masks and mixup.
+    """
+
+    frames: int = 256
+    time_pool: int = 2
+    channels: tuple[int, ...] = (16, 32, 64, 128)
+    dropout: float = 0.3
+    epochs: int = 40
+    learning_rate: float = 2e-3
+    weight_decay: float = 1e-3
+    batch_size: int = 32
+    mixup_alpha: float = 0.2
+    freq_masks: int = 2
+    freq_mask_bands: int = 8
+    time_masks: int = 2
+    time_mask_frames: int = 24
+    intensity_weight: float = 0.5
+    ensemble: int = 1
+    seed: int = 42
+
+
 @dataclass(frozen=True)
 class SERConfig:
-    """Everything a bundle needs to reproduce its preprocessing."""
+    """Everything a bundle needs to reproduce its preprocessing and training.
+
+    Attributes:
+        model_type: ``"mlp"`` (feature vector), ``"cnn"`` (log-mel crop) or ``"fusion"`` (the
+            mean of both models' probabilities).
+    """
 
     audio: AudioConfig = field(default_factory=AudioConfig)
     features: FeatureConfig = field(default_factory=FeatureConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
+    cnn: CNNConfig = field(default_factory=CNNConfig)
+    model_type: str = "mlp"
+
+    def __post_init__(self) -> None:
+        if self.model_type not in MODEL_TYPES:
+            raise ValueError(f"model_type must be one of {MODEL_TYPES}, got {self.model_type!r}")
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """Names of the model's inputs: ``"features"`` (the vector) and/or ``"logmel"`` (a crop)."""
+        return {"mlp": ("features",), "cnn": ("logmel",), "fusion": ("features", "logmel")}[self.model_type]
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict."""
@@ -135,8 +201,13 @@ class SERConfig:
         model = dict(data.get("model", {}))
         if "hidden" in model:
             model["hidden"] = tuple(model["hidden"])
+        cnn = dict(data.get("cnn", {}))
+        if "channels" in cnn:
+            cnn["channels"] = tuple(cnn["channels"])
         return cls(
             audio=AudioConfig(**data.get("audio", {})),
             features=FeatureConfig(**data.get("features", {})),
             model=ModelConfig(**model),
+            cnn=CNNConfig(**cnn),
+            model_type=data.get("model_type", "mlp"),
         )

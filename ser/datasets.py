@@ -89,9 +89,10 @@ def ravdess_items(root: str | Path, actors: list[str] | None = None) -> list[Ite
 
 
 def manifest_items(csv_path: str | Path) -> list[Item]:
-    """Read a ``path,label[,speaker]`` CSV (header required); paths relative to the CSV.
+    """Read a ``path,label[,speaker][,intensity]`` CSV (header required); paths relative to the CSV.
 
-    Without a speaker column every file is its own speaker, so splits are by file.
+    Without a speaker column every file is its own speaker, so splits are by file. An
+    ``intensity`` column (``normal``/``strong``) lets the models learn intensity too.
     """
     csv_path = Path(csv_path)
     with csv_path.open(newline="") as f:
@@ -104,7 +105,11 @@ def manifest_items(csv_path: str | Path) -> list[Item]:
             path = Path(row["path"])
             if not path.is_absolute():
                 path = csv_path.parent / path
-            items.append(Item(path, row["label"].strip(), (row.get("speaker") or str(path)).strip()))
+            intensity = (row.get("intensity") or "").strip() or None
+            if intensity not in (None, *RAVDESS_INTENSITY.values()):
+                raise ValueError(f"{csv_path}: intensity must be normal or strong, got {intensity!r}")
+            speaker = (row.get("speaker") or str(path)).strip()
+            items.append(Item(path, row["label"].strip(), speaker, intensity))
     if not items:
         raise ValueError(f"{csv_path}: no rows")
     return items

@@ -1,4 +1,5 @@
-"""Feature extraction for many files: parallel, cached on disk, with augmented copies.
+"""Model inputs of many files (feature vectors and log-mel spectrograms): parallel, cached on
+disk, with augmented copies.
 
 Kept free of TensorFlow so that worker processes start fast.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,28 +19,42 @@ from tqdm.auto import tqdm
 from ser.audio import Audio, AudioError, decode, prepare
 from ser.augment import augment, make_augmenter
 from ser.config import SERConfig
-from ser.features import extract
+from ser.features import frame_tracks, summarise
 
 logger = logging.getLogger(__name__)
 
 
-def clip_vector(audio: Audio, config: SERConfig) -> np.ndarray:
-    """Feature vector of the speech part of a prepared recording."""
-    return extract(audio.speech, audio.sample_rate, config.features)
+@dataclass(frozen=True)
+class FileInputs:
+    """Model inputs of one file: row/item 0 clean, 1..``copies`` augmented.
+
+    Attributes:
+        vectors: Feature vectors of the speech part, shape ``(1 + copies, F)``.
+        logmels: Log-mel spectrograms of the speech part, each ``(n_mels, n_frames)`` float16.
+    """
+
+    vectors: np.ndarray
+    logmels: list[np.ndarray]
 
 
-def file_features(path: str | Path, config: SERConfig, copies: int = 0, seed: int = 0) -> np.ndarray:
-    """Vectors of a file: row 0 clean, rows 1..``copies`` augmented, shape ``(1 + copies, F)``.
+def clip_inputs(audio: Audio, config: SERConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Feature vector and whole log-mel spectrogram (float16) of a prepared recording's speech."""
+    tracks = frame_tracks(audio.speech, audio.sample_rate, config.features)
+    return summarise(tracks, config=config.features), tracks.log_mel.astype(np.float16)
+
+
+def file_inputs(path: str | Path, config: SERConfig, copies: int = 0, seed: int = 0) -> FileInputs:
+    """Inputs of a file and of ``copies`` augmented versions of it.
 
     Augmentation is applied to the decoded mono signal before :func:`ser.audio.prepare`, as a
     recording made under other conditions would arrive. Each copy's randomness is derived from
     the file's content and ``seed``, so results do not depend on order or parallelism.
     """
-    return _features_of(Path(path).read_bytes(), config, copies, seed, name=str(path))
+    return _inputs_of(Path(path).read_bytes(), config, copies, seed, name=str(path))
 
 
 def cache_key(raw: bytes, config: SERConfig, copies: int, seed: int) -> str:
-    """Key of a file's cached vectors: its content (``raw`` bytes), the audio/feature config, copies, seed."""
+    """Key of a file's cached inputs: its content (``raw`` bytes), the audio/feature config, copies, seed."""
     h = hashlib.sha1(raw)
     settings = {
         "audio": config.to_dict()["audio"],
@@ -50,39 +66,46 @@ def cache_key(raw: bytes, config: SERConfig, copies: int, seed: int) -> str:
     return h.hexdigest()
 
 
-def _features_of(raw: bytes, config: SERConfig, copies: int, seed: int, name: str) -> np.ndarray:
+def _inputs_of(raw: bytes, config: SERConfig, copies: int, seed: int, name: str) -> FileInputs:
     samples, sr, fmt = decode(raw, config.audio)
     mono = samples.mean(axis=1)
-    rows = [clip_vector(prepare(mono, sr, config.audio, fmt=fmt), config)]
+    rows = [clip_inputs(prepare(mono, sr, config.audio, fmt=fmt), config)]
     augmenter = make_augmenter() if copies else None
     base = int.from_bytes(hashlib.sha1(raw).digest()[:4], "little") + 1_000_003 * seed
     for k in range(copies):
         y = augment(mono, sr, seed=base + k, augmenter=augmenter)
         try:
-            rows.append(clip_vector(prepare(y, sr, config.audio, fmt=fmt), config))
+            rows.append(clip_inputs(prepare(y, sr, config.audio, fmt=fmt), config))
         except AudioError as err:  # e.g. noise drowned the speech: keep the clean row instead
             logger.debug("augmented copy %d of %s rejected (%s)", k, name, err)
             rows.append(rows[0])
-    return np.stack(rows)
+    return FileInputs(np.stack([v for v, _ in rows]), [m for _, m in rows])
 
 
-def _cached_file_features(
+def _cached_file_inputs(
     path: Path, config: SERConfig, copies: int, seed: int, cache_dir: Path | None
-) -> np.ndarray:
+) -> FileInputs:
     raw = path.read_bytes()  # read once: hashed for the cache key and decoded on a miss
     if cache_dir is None:
-        return _features_of(raw, config, copies, seed, name=str(path))
-    target = cache_dir / f"{cache_key(raw, config, copies, seed)}.npy"
+        return _inputs_of(raw, config, copies, seed, name=str(path))
+    target = cache_dir / f"{cache_key(raw, config, copies, seed)}.npz"
     if target.is_file():
-        return np.load(target)
-    rows = _features_of(raw, config, copies, seed, name=str(path))
-    tmp = target.with_suffix(f".{id(rows)}.tmp.npy")
-    np.save(tmp, rows)
+        with np.load(target) as stored:
+            bounds = np.cumsum(stored["lengths"])[:-1]
+            return FileInputs(stored["vectors"], np.split(stored["logmel"], bounds, axis=1))
+    inputs = _inputs_of(raw, config, copies, seed, name=str(path))
+    tmp = target.with_suffix(f".{id(inputs)}.tmp.npz")
+    np.savez(
+        tmp,
+        vectors=inputs.vectors,
+        logmel=np.concatenate(inputs.logmels, axis=1),
+        lengths=np.array([m.shape[1] for m in inputs.logmels]),
+    )
     tmp.replace(target)
-    return rows
+    return inputs
 
 
-def dataset_features(
+def dataset_inputs(
     paths: list[Path],
     config: SERConfig,
     copies: int = 0,
@@ -90,13 +113,13 @@ def dataset_features(
     cache_dir: str | Path | None = None,
     jobs: int = 1,
     progress: bool = True,
-) -> np.ndarray:
-    """Vectors of many files, shape ``(n_files, 1 + copies, F)``; see :func:`file_features`.
+) -> list[FileInputs]:
+    """Inputs of many files, in order; see :func:`file_inputs`.
 
     Args:
         paths: Audio files.
         config: Preprocessing and feature settings.
-        copies: Augmented copies per file (row 0 is always the clean file).
+        copies: Augmented copies per file (item 0 is always the clean file).
         seed: Augmentation seed.
         cache_dir: Where per-file results are cached (keyed by :func:`cache_key`); no cache if None.
         jobs: Worker processes (``-1``: all cores).
@@ -105,7 +128,6 @@ def dataset_features(
     cache = Path(cache_dir) if cache_dir else None
     if cache:
         cache.mkdir(parents=True, exist_ok=True)
-    tasks = (delayed(_cached_file_features)(Path(p), config, copies, seed, cache) for p in paths)
+    tasks = (delayed(_cached_file_inputs)(Path(p), config, copies, seed, cache) for p in paths)
     results = Parallel(n_jobs=jobs, return_as="generator")(tasks)
-    rows = list(tqdm(results, total=len(paths), desc="features", unit="file", disable=not progress))
-    return np.stack(rows)
+    return list(tqdm(results, total=len(paths), desc="features", unit="file", disable=not progress))

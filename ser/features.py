@@ -22,7 +22,7 @@ from ser.config import FeatureConfig
 _EPS = 1e-10
 #: Spectral features only look below this frequency (the input is low-passed at 8 kHz; the
 #: filter's transition band is left out).
-_BAND_HZ = 7600.0
+BAND_HZ = 7600.0
 _CONTRAST_BANDS = 6  # 7 contrast rows: below 100 Hz, 5 octaves, and 6.4-7.6 kHz
 _TEMPO_MIN_FRAMES = 32
 #: Autocorrelation window of the tempo estimate (s): short, since clips are a few seconds.
@@ -114,7 +114,7 @@ def frame_tracks(y: np.ndarray, sr: int, config: FeatureConfig | None = None) ->
     mag = np.abs(stft)
     power = mag**2
     freqs = librosa.fft_frequencies(sr=sr, n_fft=n_fft)
-    band = freqs <= _BAND_HZ
+    band = freqs <= BAND_HZ
     mag_band, freqs_band = mag[band], freqs[band]
 
     rms = librosa.feature.rms(S=mag, frame_length=n_fft)
@@ -129,7 +129,7 @@ def frame_tracks(y: np.ndarray, sr: int, config: FeatureConfig | None = None) ->
     contrast = librosa.feature.spectral_contrast(
         S=mag_band, freq=freqs_band, sr=sr, n_bands=_CONTRAST_BANDS, fmin=100.0
     )
-    mel = librosa.feature.melspectrogram(S=power, sr=sr, n_mels=config.n_mels, fmax=_BAND_HZ)
+    mel = librosa.feature.melspectrogram(S=power, sr=sr, n_mels=config.n_mels, fmax=BAND_HZ)
     log_mel = librosa.power_to_db(mel, ref=1.0, top_db=80.0)
     mfcc = librosa.feature.mfcc(S=log_mel, n_mfcc=config.n_mfcc)
     width = min(9, mfcc.shape[1] - (1 - mfcc.shape[1] % 2))
@@ -237,22 +237,85 @@ def window_bounds(duration_s: float, config: FeatureConfig | None = None) -> lis
     return [(float(s), float(s + config.window_s)) for s in starts]
 
 
+def logmel_crop(log_mel: np.ndarray, frames: int, offset: int | None = None) -> np.ndarray:
+    """A fixed-length piece of a log-mel spectrogram, as the CNN takes it.
+
+    Args:
+        log_mel: Log-mel power in dB, shape ``(n_mels, n_frames)``.
+        frames: Length of the crop.
+        offset: Longer input: the first frame kept. Shorter input: where it starts inside the
+            crop, which is padded with the input's quietest value. ``None`` centres it.
+
+    Returns:
+        float32 array of shape ``(frames, n_mels)`` (time first).
+    """
+    n = log_mel.shape[1]
+    spare = abs(n - frames)
+    offset = spare // 2 if offset is None else offset
+    if not 0 <= offset <= spare:
+        raise ValueError(f"offset {offset} outside [0, {spare}]")
+    if n >= frames:
+        return np.ascontiguousarray(log_mel[:, offset : offset + frames].T, dtype=np.float32)
+    out = np.full((frames, log_mel.shape[0]), log_mel.min(), dtype=np.float32)
+    out[offset : offset + n] = log_mel.T
+    return out
+
+
+@dataclass(frozen=True)
+class ModelInputs:
+    """What the models take for each analysis window of a recording.
+
+    Attributes:
+        vectors: Feature vectors, shape ``(n_windows, n_features)``.
+        logmels: Log-mel crops, shape ``(n_windows, frames, n_mels)``; ``None`` unless asked for.
+        bounds: Each window's (start, end) in seconds from the start of the signal.
+    """
+
+    vectors: np.ndarray
+    logmels: np.ndarray | None
+    bounds: list[tuple[float, float]]
+
+
+def extract_inputs(
+    y: np.ndarray, sr: int, config: FeatureConfig | None = None, logmel_frames: int | None = None
+) -> ModelInputs:
+    """Model inputs of a signal from one pass over it: one window when it fits in
+    ``config.window_s``, else one per window of :func:`window_bounds`.
+
+    Args:
+        y: Mono float signal at ``sr`` Hz (as :func:`ser.audio.load_audio` prepares it).
+        sr: Sample rate (Hz).
+        config: Feature settings.
+        logmel_frames: Also return centred log-mel crops of this many frames (for a CNN).
+    """
+    config = config or FeatureConfig()
+    tracks = frame_tracks(y, sr, config)
+    duration_s = len(y) / sr
+    if duration_s <= config.window_s:
+        bounds, ranges = [(0.0, duration_s)], [(0, tracks.n_frames)]
+    else:
+        bounds = window_bounds(duration_s, config)
+        ranges = [(tracks.frame_of(s), tracks.frame_of(e) + 1) for s, e in bounds]
+    vectors = np.stack([summarise(tracks, a, b, config) for a, b in ranges])
+    logmels = (
+        np.stack([logmel_crop(tracks.log_mel[:, a:b], logmel_frames) for a, b in ranges])
+        if logmel_frames
+        else None
+    )
+    return ModelInputs(vectors, logmels, bounds)
+
+
 def extract_windows(
     y: np.ndarray, sr: int, config: FeatureConfig | None = None
 ) -> tuple[np.ndarray, list[tuple[float, float]]]:
-    """One feature vector per analysis window, from one pass over the signal.
+    """One feature vector per analysis window (see :func:`extract_inputs`).
 
     Returns:
         ``(vectors, bounds)``: shape ``(n_windows, n_features)`` and each window's (start, end)
         in seconds from the start of ``y``.
     """
-    config = config or FeatureConfig()
-    tracks = frame_tracks(y, sr, config)
-    bounds = window_bounds(len(y) / sr, config)
-    vectors = np.stack(
-        [summarise(tracks, tracks.frame_of(s), tracks.frame_of(e) + 1, config) for s, e in bounds]
-    )
-    return vectors, bounds
+    inputs = extract_inputs(y, sr, config)
+    return inputs.vectors, inputs.bounds
 
 
 def _f0_stats(f0: np.ndarray, frame_s: float) -> np.ndarray:

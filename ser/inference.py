@@ -21,8 +21,7 @@ from joblib import Parallel, delayed
 from ser.audio import Audio, AudioError, AudioSource, load_audio
 from ser.bundle import Bundle, load_bundle
 from ser.config import SERConfig
-from ser.extraction import clip_vector
-from ser.features import acoustic_summary, extract_windows
+from ser.features import acoustic_summary, extract_inputs
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +50,14 @@ def confidence_level(p: float) -> str:
     return "medium" if p >= MEDIUM_CONFIDENCE else "low"
 
 
+def intensity_name(label: str, p_strong: float) -> str | None:
+    """``"strong"`` when P(strong) ≥ 0.5, else ``"normal"``; ``None`` for neutral (RAVDESS
+    records neutral at normal intensity only, so "strong neutral" means nothing)."""
+    if label == "neutral":
+        return None
+    return "strong" if p_strong >= 0.5 else "normal"
+
+
 @dataclass(frozen=True)
 class Window:
     """The model's output for one analysis window (times in seconds from the recording's start)."""
@@ -59,6 +66,7 @@ class Window:
     end: float
     label: str
     probabilities: dict[str, float]
+    intensity: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,9 @@ class Prediction:
         level_dbfs: Speech level as recorded (dBFS RMS).
         acoustics: Pitch, pitch range, speaking rate, voiced fraction (see
             :func:`ser.features.acoustic_summary`).
+        intensity: ``"normal"`` or ``"strong"`` when the model predicts intensity, else ``None``.
+            Always ``None`` for neutral, which RAVDESS records at normal intensity only.
+        intensity_strong: The model's P(strong) (``None`` when it has no intensity output).
         warnings: Things to know about this result.
         processing_ms: Time from input to result.
     """
@@ -98,12 +109,19 @@ class Prediction:
     format: str
     level_dbfs: float
     acoustics: dict[str, float]
+    intensity: str | None = None
+    intensity_strong: float | None = None
     warnings: list[str] = field(default_factory=list)
     processing_ms: float = 0.0
 
     @property
     def emoji(self) -> str:
         return EMOJI.get(self.label, "🎙️")
+
+    @property
+    def headline(self) -> str:
+        """The label with its intensity when known, e.g. ``"angry — strong"``."""
+        return f"{self.label} — {self.intensity}" if self.intensity else self.label
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -116,20 +134,23 @@ class Analysis:
 
     Attributes:
         vectors: Feature rows, shape ``(n, F)``: one clip vector, or one per window.
+        logmels: Log-mel crops of the same windows, ``(n, frames, n_mels)``, when the model
+            takes them, else ``None``.
         bounds: Each row's (start, end) in seconds from the recording's start.
         audio_info: Duration, speech ratio and intervals, original rate, channels, format, warnings.
         elapsed_ms: Time spent on decoding and features.
     """
 
     vectors: np.ndarray
+    logmels: np.ndarray | None
     bounds: list[tuple[float, float]]
     audio_info: dict[str, Any]
     elapsed_ms: float
 
 
 def analyse(source: AudioSource | Audio, config: SERConfig) -> Analysis:
-    """Decode, validate and featurise a recording: one clip vector when its speech fits in one
-    analysis window, else one vector per window (the timeline).
+    """Decode, validate and featurise a recording: one set of model inputs when its speech
+    fits in one analysis window, else one per window (the timeline).
 
     Raises:
         ser.audio.AudioError: The input cannot be used.
@@ -138,11 +159,9 @@ def analyse(source: AudioSource | Audio, config: SERConfig) -> Analysis:
     audio = source if isinstance(source, Audio) else load_audio(source, config.audio)
     sr = audio.sample_rate
     offset = audio.speech_offset_s
-    if len(audio.speech) / sr > config.features.window_s:
-        vectors, windows = extract_windows(audio.speech, sr, config.features)
-    else:
-        vectors, windows = clip_vector(audio, config)[None, :], [(0.0, len(audio.speech) / sr)]
-    bounds = [(round(s + offset, 3), round(e + offset, 3)) for s, e in windows]
+    frames = config.cnn.frames if "logmel" in config.inputs else None
+    inputs = extract_inputs(audio.speech, sr, config.features, logmel_frames=frames)
+    bounds = [(round(s + offset, 3), round(e + offset, 3)) for s, e in inputs.bounds]
     info = {
         "duration_s": round(audio.duration_s, 3),
         "speech_ratio": round(audio.speech_ratio, 3),
@@ -151,10 +170,10 @@ def analyse(source: AudioSource | Audio, config: SERConfig) -> Analysis:
         "channels": audio.channels,
         "format": audio.format,
         "level_dbfs": audio.level_dbfs,
-        "acoustics": acoustic_summary(vectors.mean(axis=0), config.features),
+        "acoustics": acoustic_summary(inputs.vectors.mean(axis=0), config.features),
         "warnings": list(audio.warnings),
     }
-    return Analysis(vectors, bounds, info, (time.perf_counter() - start) * 1000)
+    return Analysis(inputs.vectors, inputs.logmels, bounds, info, (time.perf_counter() - start) * 1000)
 
 
 def _safe_analyse(source: AudioSource, config: SERConfig) -> Analysis | AudioError:
@@ -188,14 +207,37 @@ class Predictor:
         y = envelope * np.sin(2 * np.pi * (140 + 30 * np.sin(2 * np.pi * t)) * t)
         self.predict((sr, y.astype(np.float32)))
 
-    def probabilities(self, vectors: np.ndarray) -> np.ndarray:
-        """Model output for feature rows ``(n, F)`` → probabilities ``(n, n_classes)``.
+    def model_input(self, vectors: np.ndarray, logmels: np.ndarray | None = None) -> Any:
+        """What the Keras model takes: the standardised vectors and/or the log-mel crops (a dict
+        when it takes both)."""
+        given = {"features": vectors, "logmel": logmels}
+        x = {}
+        for name in self.config.inputs:
+            if given[name] is None:
+                raise ValueError(f"this {self.config.model_type} model needs {name} inputs")
+            x[name] = np.asarray(given[name], dtype=np.float32)
+        if "features" in x:
+            x["features"] = self.bundle.scaler.transform(np.atleast_2d(x["features"]))
+        return x if len(x) > 1 else next(iter(x.values()))
+
+    def outputs(self, vectors: np.ndarray, logmels: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Model outputs for ``n`` windows: ``"emotion"`` probabilities ``(n, n_classes)`` and, when
+        the model has it, ``"intensity"`` P(strong) ``(n,)``.
+
+        Args:
+            vectors: Feature rows ``(n, F)``.
+            logmels: Log-mel crops ``(n, frames, n_mels)``; required when the model takes them.
 
         Uses ``predict_on_batch`` (a compiled function, ~1 ms): ``model.predict`` costs ~40 ms of
-        overhead per call, and an eager call through the averaged ensemble ~30 ms.
+        overhead per call, and an eager call through an averaged ensemble ~30 ms.
         """
-        x = self.bundle.scaler.transform(np.atleast_2d(vectors))
-        return np.asarray(self.bundle.model.predict_on_batch(x), dtype=np.float64)
+        from ser.model import outputs_of
+
+        result = outputs_of(self.bundle.model.predict_on_batch(self.model_input(vectors, logmels)))
+        out = {"emotion": np.asarray(result["emotion"], dtype=np.float64)}
+        if "intensity" in result:
+            out["intensity"] = np.asarray(result["intensity"], dtype=np.float64).reshape(-1)
+        return out
 
     def predict(self, source: AudioSource | Audio) -> Prediction:
         """Predict the emotion of one recording (see :func:`ser.audio.load_audio` for inputs).
@@ -208,8 +250,8 @@ class Predictor:
         """
         start = time.perf_counter()
         analysis = analyse(source, self.config)
-        probs = self.probabilities(analysis.vectors)
-        return self._decide(analysis, probs, time.perf_counter() - start)
+        outputs = self.outputs(analysis.vectors, analysis.logmels)
+        return self._decide(analysis, outputs, time.perf_counter() - start)
 
     def predict_many(
         self, sources: list[AudioSource], jobs: int = 1, progress: bool = False
@@ -233,17 +275,15 @@ class Predictor:
         )
         good = [a for a in analyses if isinstance(a, Analysis)]
         model_start = time.perf_counter()
-        probs = (
-            self.bundle.model.predict_on_batch(
-                self.bundle.scaler.transform(np.concatenate([a.vectors for a in good]))
+        answers = iter([])
+        if good:
+            outputs = self.outputs(
+                np.concatenate([a.vectors for a in good]),
+                np.concatenate([a.logmels for a in good]) if good[0].logmels is not None else None,
             )
-            if good
-            else np.empty((0, len(self.labels)))
-        )
-        per_clip = np.split(
-            np.asarray(probs, dtype=np.float64), np.cumsum([len(a.vectors) for a in good])[:-1]
-        )
-        answers = iter(per_clip)
+            cuts = np.cumsum([len(a.vectors) for a in good])[:-1]
+            split = {k: np.split(v, cuts) for k, v in outputs.items()}
+            answers = iter([{k: v[i] for k, v in split.items()} for i in range(len(good))])
         model_share_s = (time.perf_counter() - model_start) / max(len(good), 1)
         return [
             a
@@ -252,20 +292,29 @@ class Predictor:
             for a in analyses
         ]
 
-    def _decide(self, analysis: Analysis, probs: np.ndarray, elapsed_s: float) -> Prediction:
-        """Combine window probabilities ``(n, n_classes)`` into the result; ``elapsed_s`` is reported."""
+    def _decide(self, analysis: Analysis, outputs: dict[str, np.ndarray], elapsed_s: float) -> Prediction:
+        """Combine per-window outputs (see :meth:`outputs`) into the result; ``elapsed_s`` is reported.
+
+        The overall probabilities and P(strong) are the means over the windows.
+        """
+        probs = outputs["emotion"]
+        strong = outputs.get("intensity")
         probabilities = self._as_dict(probs.mean(axis=0))
         label = max(probabilities, key=probabilities.get)
-        timeline = [
-            Window(s, e, self.labels[int(np.argmax(p))], self._as_dict(p))
-            for (s, e), p in zip(analysis.bounds, probs)
-        ]
+        timeline = []
+        for i, ((s, e), p) in enumerate(zip(analysis.bounds, probs)):
+            window_label = self.labels[int(np.argmax(p))]
+            window_intensity = None if strong is None else intensity_name(window_label, strong[i])
+            timeline.append(Window(s, e, window_label, self._as_dict(p), window_intensity))
+        p_strong = None if strong is None else float(strong.mean())
         return Prediction(
             label=label,
             confidence=probabilities[label],
             level=confidence_level(probabilities[label]),
             probabilities=probabilities,
             timeline=timeline,
+            intensity=None if p_strong is None else intensity_name(label, p_strong),
+            intensity_strong=None if p_strong is None else round(p_strong, 4),
             processing_ms=round(elapsed_s * 1000, 1),
             **analysis.audio_info,
         )

@@ -14,6 +14,8 @@ from sklearn.metrics import (
 )
 
 METRICS = ("accuracy", "uar", "macro_f1")
+#: Reported when the model predicts intensity (normal/strong) and the labels have it.
+OPTIONAL_METRICS = ("intensity_accuracy",)
 
 
 def scores(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> dict[str, float]:
@@ -27,9 +29,11 @@ def scores(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> dict[str, 
 
 
 def summarise_folds(fold_scores: list[dict[str, float]]) -> dict[str, dict[str, float | list]]:
-    """``{metric: {"mean", "std", "folds"}}`` over per-fold score dicts."""
+    """``{metric: {"mean", "std", "folds"}}`` over per-fold score dicts (accuracy, UAR,
+    macro-F1, and intensity accuracy when every fold has it)."""
     out = {}
-    for name in METRICS:
+    optional = [m for m in OPTIONAL_METRICS if all(m in s for s in fold_scores)]
+    for name in (*METRICS, *optional):
         values = np.array([s[name] for s in fold_scores])
         out[name] = {"mean": float(values.mean()), "std": float(values.std()), "folds": values.tolist()}
     return out
@@ -92,4 +96,22 @@ def format_table(summary: dict[str, dict]) -> str:
     for name, s in summary.items():
         folds = " | ".join(f"{v:.1%}" for v in s["folds"])
         rows.append(f"| {name} | {s['mean']:.1%} ± {s['std']:.1%} | {folds} |")
+    return "\n".join(rows)
+
+
+def format_models_table(models: dict[str, dict]) -> str:
+    """Markdown table comparing models evaluated on the same folds: one row per model with
+    accuracy, UAR and macro-F1 (mean ± std) and the UAR of each fold.
+
+    Args:
+        models: ``{name: {"summary": summarise_folds(...)}}``, as ``metrics["models"]`` holds.
+    """
+    n = len(next(iter(models.values()))["summary"]["uar"]["folds"])
+    head = "| model | accuracy | UAR | macro-F1 | " + " | ".join(f"UAR fold {i + 1}" for i in range(n)) + " |"
+    rows = [head, "|" + "---|" * (n + 4)]
+    for name, result in models.items():
+        s = result["summary"]
+        cells = [f"{s[m]['mean']:.1%} ± {s[m]['std']:.1%}" for m in METRICS]
+        folds = [f"{v:.1%}" for v in s["uar"]["folds"]]
+        rows.append(f"| {name} | " + " | ".join(cells + folds) + " |")
     return "\n".join(rows)

@@ -1,4 +1,10 @@
-"""The Keras MLP over the feature vector."""
+"""The Keras models: an MLP over the feature vector, a CNN over log-mel crops, and their
+combinations (seed ensembles, fusion).
+
+Every model maps named inputs (``"features"``: ``(batch, n_features)``; ``"logmel"``:
+``(batch, frames, n_mels)``) to an ``"emotion"`` softmax and, when trained with intensity
+labels, an ``"intensity"`` output: P(strong).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,9 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 
-from ser.config import ModelConfig  # noqa: E402
+from ser.config import CNNConfig, ModelConfig  # noqa: E402
 
 
 def build_mlp(
@@ -47,13 +54,105 @@ def build_mlp(
     return model
 
 
-def average_models(members: list[keras.Model]) -> keras.Model:
-    """One model whose output is the mean of ``members``' probabilities (a seed ensemble).
+def build_cnn(
+    n_mels: int,
+    n_classes: int,
+    mean: np.ndarray,
+    variance: np.ndarray,
+    steps: int,
+    config: CNNConfig | None = None,
+    intensity: bool = True,
+    name: str = "ser_cnn",
+) -> keras.Model:
+    """A small CNN over a log-mel crop, compiled with AdamW on a warm-up + cosine schedule.
 
-    A single member is returned as it is.
+    The input is standardised per mel band inside the model (``mean``/``variance`` from the
+    training frames), then optionally average-pooled in time; Conv 3×3 → BatchNorm → ReLU →
+    MaxPool 2×2 blocks follow; the frequency axis is averaged away and the time axis summarised
+    by its mean and max.
+
+    Args:
+        n_mels: Mel bands of the input.
+        n_classes: Number of emotions.
+        mean: Per-band mean of the training frames, shape ``(n_mels,)``.
+        variance: Per-band variance of the training frames, shape ``(n_mels,)``.
+        steps: Optimiser steps of the whole training (length of the schedule).
+        config: Architecture and training settings.
+        intensity: Add the ``"intensity"`` head (sigmoid, P(strong)).
+
+    Returns:
+        A model mapping ``(batch, frames, n_mels)`` to ``{"emotion": (batch, n_classes)[,
+        "intensity": (batch, 1)]}``.
+    """
+    config = config or CNNConfig()
+    inputs = keras.Input(shape=(config.frames, n_mels), name="logmel")
+    x = keras.layers.Normalization(axis=-1, mean=mean, variance=variance, name="standardise")(inputs)
+    x = keras.layers.Reshape((config.frames, n_mels, 1))(x)
+    if config.time_pool > 1:
+        x = keras.layers.AveragePooling2D((config.time_pool, 1), name="time_pool")(x)
+    for i, filters in enumerate(config.channels):
+        x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv_{i}")(x)
+        x = keras.layers.BatchNormalization(name=f"bn_{i}")(x)
+        x = keras.layers.ReLU(name=f"relu_{i}")(x)
+        x = keras.layers.MaxPooling2D(2, name=f"pool_{i}")(x)
+    frames, bands, filters = x.shape[1:]
+    x = keras.layers.AveragePooling2D((1, bands), name="freq_mean")(x)
+    x = keras.layers.Reshape((frames, filters))(x)
+    x = keras.layers.Concatenate(name="time_stats")(
+        [keras.layers.GlobalAveragePooling1D()(x), keras.layers.GlobalMaxPooling1D()(x)]
+    )
+    x = keras.layers.Dropout(config.dropout)(x)
+    outputs = {"emotion": keras.layers.Dense(n_classes, activation="softmax", name="emotion")(x)}
+    losses = {"emotion": "categorical_crossentropy"}
+    weights = {"emotion": 1.0}
+    if intensity:
+        outputs["intensity"] = keras.layers.Dense(1, activation="sigmoid", name="intensity")(x)
+        losses["intensity"] = "binary_crossentropy"
+        weights["intensity"] = config.intensity_weight
+    model = keras.Model(inputs, outputs, name=name)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        config.learning_rate / 10,
+        decay_steps=steps,
+        warmup_target=config.learning_rate,
+        warmup_steps=max(1, steps // 10),
+    )
+    model.compile(
+        optimizer=keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay),
+        loss=losses,
+        loss_weights=weights,
+    )
+    return model
+
+
+def outputs_of(result: object) -> dict[str, np.ndarray]:
+    """A model's output as ``{"emotion": …[, "intensity": …]}`` (an MLP returns one array)."""
+    return dict(result) if isinstance(result, dict) else {"emotion": result}
+
+
+def average_models(members: list[keras.Model], name: str = "ser_ensemble") -> keras.Model:
+    """One model whose outputs are the means of ``members``' outputs.
+
+    Serves seed ensembles and fusion alike: the inputs are the union of the members' named
+    inputs; ``"emotion"`` is the mean over all members, ``"intensity"`` over those that have
+    it. A single member is returned as it is.
     """
     if len(members) == 1:
         return members[0]
-    inputs = keras.Input(shape=members[0].input_shape[1:], name="features")
-    outputs = keras.layers.Average(name="emotion")([m(inputs) for m in members])
-    return keras.Model(inputs, outputs, name="ser_mlp_ensemble")
+    inputs: dict[str, keras.KerasTensor] = {}
+    for member in members:
+        for tensor in member.inputs:
+            inputs.setdefault(tensor.name, keras.Input(shape=tensor.shape[1:], name=tensor.name))
+    results = []
+    for member in members:
+        own = [inputs[t.name] for t in member.inputs]
+        results.append(
+            outputs_of(member(own[0] if len(own) == 1 else {t.name: inputs[t.name] for t in member.inputs}))
+        )
+    outputs = {}
+    for key in ("emotion", "intensity"):
+        parts = [r[key] for r in results if key in r]
+        if parts:
+            outputs[key] = parts[0] if len(parts) == 1 else keras.layers.Average(name=key)(parts)
+    if set(outputs) == {"emotion"} and len(inputs) == 1:
+        return keras.Model(next(iter(inputs.values())), outputs["emotion"], name=name)
+    return keras.Model(inputs, outputs, name=name)

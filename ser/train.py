@@ -13,17 +13,19 @@ Protocol (the only one whose numbers we report):
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ser.augment import mixup, spec_augment
 from ser.bundle import Scaler, save_bundle
 from ser.config import SERConfig
 from ser.datasets import Item
-from ser.extraction import dataset_features
-from ser.features import feature_names
+from ser.extraction import dataset_inputs
+from ser.features import feature_names, logmel_crop
 from ser.metrics import confusion, plot_confusion, report, scores, summarise_folds
 
 logger = logging.getLogger(__name__)
@@ -31,12 +33,24 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class FeatureSet:
-    """Vectors of a dataset: ``clean`` ``(n, F)``, ``augmented`` ``(n, copies, F)``, integer labels."""
+    """Model inputs of a dataset.
+
+    Attributes:
+        clean: Feature vectors of the files, ``(n, F)``.
+        augmented: Vectors of their augmented copies, ``(n, copies, F)``.
+        y: Integer labels, ``(n,)``.
+        speakers: Speaker ids, ``(n,)``.
+        logmels: Per file, the log-mel spectrograms ``(n_mels, T)`` of the clean file and of
+            each augmented copy.
+        intensity: 1.0 for strong, 0.0 for normal, ``(n,)``; ``None`` unless every item has one.
+    """
 
     clean: np.ndarray
     augmented: np.ndarray
     y: np.ndarray
     speakers: np.ndarray
+    logmels: list[list[np.ndarray]] = field(default_factory=list)
+    intensity: np.ndarray | None = None
 
     @classmethod
     def from_items(
@@ -47,15 +61,19 @@ class FeatureSet:
         cache_dir: str | Path | None = None,
         jobs: int = 1,
     ) -> FeatureSet:
-        rows = dataset_features(
+        files = dataset_inputs(
             [it.path for it in items], config, config.model.augment_copies, config.model.seed, cache_dir, jobs
         )
+        rows = np.stack([f.vectors for f in files])
         index = {c: i for i, c in enumerate(classes)}
+        known = all(it.intensity in ("normal", "strong") for it in items)
         return cls(
             rows[:, 0],
             rows[:, 1:],
             np.array([index[it.label] for it in items]),
             np.array([it.speaker for it in items]),
+            [f.logmels for f in files],
+            np.array([it.intensity == "strong" for it in items], dtype=np.float32) if known else None,
         )
 
     def training_rows(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -64,6 +82,10 @@ class FeatureSet:
         copies = self.augmented.shape[1]
         y = np.concatenate([self.y[mask], np.repeat(self.y[mask], copies)])
         return x, y
+
+    def crops(self, mask: np.ndarray, frames: int) -> np.ndarray:
+        """Centred log-mel crops of the clean files in ``mask``, ``(n, frames, n_mels)``."""
+        return np.stack([logmel_crop(self.logmels[i][0], frames) for i in np.flatnonzero(mask)])
 
 
 def speaker_folds(speakers: list[str], n_folds: int) -> list[list[str]]:
@@ -108,7 +130,7 @@ def fit_model(
         )
         members.append(model)
         best.append(epoch)
-    return average_models(members), int(np.median(best))
+    return average_models(members, name="ser_mlp_ensemble"), int(np.median(best))
 
 
 def _fit_one(
@@ -155,68 +177,221 @@ def _fit_one(
     return model, int(np.argmin(history.history[monitor])) + 1
 
 
+def fit_cnn(data: FeatureSet, mask: np.ndarray, n_classes: int, config: SERConfig) -> Any:
+    """Train ``config.cnn.ensemble`` CNNs (seeds ``cnn.seed``, ``+ 1``, …) on the files in ``mask``
+    for ``cnn.epochs`` epochs each, and average them into one model.
+
+    Each epoch sees every training file once, as a random one of its clean and augmented
+    versions, randomly cropped or placed in the crop, SpecAugment-masked and mixed up.
+    Standardisation statistics come from the clean training files only.
+    """
+    import keras
+
+    from ser.model import average_models, build_cnn
+
+    cc = config.cnn
+    files = np.flatnonzero(mask)
+    frames = np.concatenate([data.logmels[i][0] for i in files], axis=1).astype(np.float64)
+    steps = cc.epochs * int(np.ceil(len(files) / cc.batch_size))
+    members = []
+    for m in range(cc.ensemble):
+        seed = cc.seed + m
+        keras.utils.set_random_seed(seed)
+        rng = np.random.default_rng(seed)
+        model = build_cnn(
+            frames.shape[0],
+            n_classes,
+            frames.mean(axis=1),
+            frames.var(axis=1),
+            steps,
+            cc,
+            intensity=data.intensity is not None,
+            name=f"ser_cnn_{m}",
+        )
+        for _ in range(cc.epochs):
+            x, targets = _cnn_epoch(data, rng.permutation(files), n_classes, cc, rng)
+            model.fit(x, targets, batch_size=cc.batch_size, epochs=1, verbose=0, shuffle=False)
+        members.append(model)
+    return average_models(members, name="ser_cnn_ensemble")
+
+
+def _cnn_epoch(
+    data: FeatureSet, files: np.ndarray, n_classes: int, cc: Any, rng: np.random.Generator
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """One epoch of augmented training crops for ``files`` and their (mixed) targets."""
+    crops = []
+    for i in files:
+        versions = data.logmels[i]
+        spec = versions[rng.integers(len(versions))].astype(np.float32)
+        crops.append(logmel_crop(spec, cc.frames, int(rng.integers(abs(spec.shape[1] - cc.frames) + 1))))
+    x = spec_augment(
+        np.stack(crops), rng, cc.freq_masks, cc.freq_mask_bands, cc.time_masks, cc.time_mask_frames
+    )
+    targets = [np.eye(n_classes, dtype=np.float32)[data.y[files]]]
+    if data.intensity is not None:
+        targets.append(data.intensity[files, None])
+    if cc.mixup_alpha > 0:
+        x, targets = mixup(x, targets, rng, cc.mixup_alpha)
+    return x, dict(zip(("emotion", "intensity"), targets))
+
+
+@dataclass
+class FoldModels:
+    """The models of one training set, and what they predict for a set of files."""
+
+    mlp: Any = None
+    scaler: Scaler | None = None
+    cnn: Any = None
+    mlp_epochs: int = 0
+
+    def predict(
+        self, data: FeatureSet, mask: np.ndarray, config: SERConfig
+    ) -> dict[str, dict[str, np.ndarray]]:
+        """Outputs per member (``"mlp"``, ``"cnn"``) and of their ``"fusion"`` when both exist."""
+        from ser.model import outputs_of
+
+        out = {}
+        if self.mlp is not None:
+            out["mlp"] = outputs_of(self.mlp.predict_on_batch(self.scaler.transform(data.clean[mask])))
+        if self.cnn is not None:
+            out["cnn"] = outputs_of(self.cnn.predict_on_batch(data.crops(mask, config.cnn.frames)))
+        if len(out) == 2:
+            out["fusion"] = {
+                k: np.mean([out["mlp"][k], out["cnn"][k]], axis=0) if k in out["mlp"] else out["cnn"][k]
+                for k in out["cnn"]
+            }
+        return {k: {o: np.asarray(v) for o, v in d.items()} for k, d in out.items()}
+
+
+def fit_models(
+    data: FeatureSet,
+    train: np.ndarray,
+    n_classes: int,
+    config: SERConfig,
+    validation: np.ndarray | None = None,
+    mlp_epochs: int | None = None,
+) -> FoldModels:
+    """Fit what ``config.model_type`` needs on the files in ``train``.
+
+    The MLP stops early on the ``validation`` files when given (and, with ``model.refit``,
+    is then retrained on ``train | validation``), else trains ``mlp_epochs`` epochs; the CNN
+    trains on ``train | validation`` for its fixed epoch count.
+    """
+    names = feature_names(config.features)
+    everything = train if validation is None else train | validation
+    models = FoldModels()
+    if "features" in config.inputs:
+        x, y = data.training_rows(train)
+        models.scaler = Scaler.fit(x, names)
+        held_out = (
+            None
+            if validation is None
+            else (models.scaler.transform(data.clean[validation]), data.y[validation])
+        )
+        models.mlp, models.mlp_epochs = fit_model(
+            models.scaler.transform(x), y, n_classes, config, validation=held_out, epochs=mlp_epochs
+        )
+        if validation is not None and config.model.refit:
+            x, y = data.training_rows(everything)
+            models.scaler = Scaler.fit(x, names)
+            models.mlp, _ = fit_model(
+                models.scaler.transform(x), y, n_classes, config, epochs=models.mlp_epochs
+            )
+    if "logmel" in config.inputs:
+        models.cnn = fit_cnn(data, everything, n_classes, config)
+    return models
+
+
+def _fold_scores(
+    data: FeatureSet, mask: np.ndarray, outputs: dict[str, np.ndarray], n_classes: int
+) -> dict[str, float]:
+    result = scores(data.y[mask], np.argmax(outputs["emotion"], axis=1), n_classes)
+    if "intensity" in outputs and data.intensity is not None:
+        truth = data.intensity[mask] > 0.5
+        guess = outputs["intensity"][:, 0] > 0.5
+        result["intensity_accuracy"] = float(np.mean(truth == guess))
+    return result
+
+
 def cross_validate(
     data: FeatureSet, classes: list[str], config: SERConfig, n_folds: int = 5
 ) -> dict[str, Any]:
-    """Speaker-disjoint k-fold CV; returns per-fold scores, their summary and pooled report."""
-    names = feature_names(config.features)
+    """Speaker-disjoint k-fold CV; returns per-fold scores, their summary and pooled report.
+
+    ``folds``/``summary``/``report`` describe ``config.model_type``; for fusion, ``models``
+    also holds each member's per-fold scores and summary on the same folds.
+    """
     folds, y_true, y_pred = [], [], []
+    members: dict[str, list[dict[str, float]]] = {}
     for k, test_speakers in enumerate(speaker_folds(data.speakers.tolist(), n_folds)):
         test = np.isin(data.speakers, test_speakers)
         val_speakers = validation_speakers(data.speakers[~test].tolist())
         val = np.isin(data.speakers, val_speakers)
-        train = ~test & ~val
-        x_train, y_train = data.training_rows(train)
-        scaler = Scaler.fit(x_train, names)
-        model, best_epoch = fit_model(
-            scaler.transform(x_train),
-            y_train,
-            len(classes),
-            config,
-            validation=(scaler.transform(data.clean[val]), data.y[val]),
-        )
-        if config.model.refit:  # the validation actors chose the epoch count; now train on them too
-            x_train, y_train = data.training_rows(~test)
-            scaler = Scaler.fit(x_train, names)
-            model, _ = fit_model(scaler.transform(x_train), y_train, len(classes), config, epochs=best_epoch)
-        pred = np.argmax(model.predict_on_batch(scaler.transform(data.clean[test])), axis=1)
-        fold_scores = scores(data.y[test], pred, len(classes))
+        models = fit_models(data, ~test & ~val, len(classes), config, validation=val)
+        outputs = models.predict(data, test, config)
+        for name, out in outputs.items():
+            members.setdefault(name, []).append(_fold_scores(data, test, out, len(classes)))
+        shipped = outputs[config.model_type]
+        pred = np.argmax(shipped["emotion"], axis=1)
+        fold_scores = _fold_scores(data, test, shipped, len(classes))
         logger.info(
-            "fold %d/%d test=%s: acc %.3f UAR %.3f F1 %.3f (best epoch %d)",
+            "fold %d/%d test=%s: %s",
             k + 1,
             n_folds,
             ",".join(test_speakers),
-            *fold_scores.values(),
-            best_epoch,
+            "; ".join(
+                f"{name} acc {s['accuracy']:.3f} UAR {s['uar']:.3f} F1 {s['macro_f1']:.3f}"
+                for name, s in ((n, v[-1]) for n, v in members.items())
+            ),
         )
         folds.append(
             {
                 "test_speakers": list(test_speakers),
                 "validation_speakers": val_speakers,
-                "n_train_rows": len(y_train),
                 "n_test": int(test.sum()),
-                "best_epoch": best_epoch,
+                "best_epoch": models.mlp_epochs,
                 **fold_scores,
             }
         )
         y_true.append(data.y[test])
         y_pred.append(pred)
     y_true, y_pred = np.concatenate(y_true), np.concatenate(y_pred)
-    return {
-        "protocol": f"speaker-disjoint {n_folds}-fold cross-validation; augmentation on training "
-        "rows only; scaler fitted per fold on training rows; early stopping on "
-        "held-out training speakers"
-        + (
-            "; then refit on all the fold's training speakers for that many epochs"
-            if config.model.refit
-            else ""
-        ),
+    metrics = {
+        "protocol": _protocol(config, n_folds),
+        "model_type": config.model_type,
         "classes": classes,
         "folds": folds,
         "summary": summarise_folds(folds),
         "report": report(y_true, y_pred, classes),
         "confusion_matrix": confusion(y_true, y_pred, len(classes)).tolist(),
     }
+    if len(members) > 1:
+        metrics["models"] = {
+            name: {"folds": fold_list, "summary": summarise_folds(fold_list)}
+            for name, fold_list in members.items()
+        }
+    return metrics
+
+
+def _protocol(config: SERConfig, n_folds: int) -> str:
+    parts = [
+        f"speaker-disjoint {n_folds}-fold cross-validation",
+        "augmentation on training files only",
+    ]
+    if "features" in config.inputs:
+        parts.append(
+            "MLP: scaler fitted per fold on training rows; early stopping on held-out training speakers"
+        )
+        if config.model.refit:
+            parts.append("then refit on all the fold's training speakers for that many epochs")
+    if "logmel" in config.inputs:
+        parts.append(
+            f"CNN: {config.cnn.epochs} epochs on all the fold's training speakers, standardised "
+            "with their statistics; SpecAugment and mixup"
+        )
+    if config.model_type == "fusion":
+        parts.append("fusion: the mean of the MLP's and the CNN's probabilities")
+    return "; ".join(parts)
 
 
 def train(
@@ -234,27 +409,34 @@ def train(
     Returns:
         The metrics written to ``metrics.json``.
     """
+    from ser.model import average_models
+
+    started = time.perf_counter()
     config = config or SERConfig()
     classes = classes or sorted({it.label for it in items})  # all of RAVDESS: EMOTIONS' order
     data = FeatureSet.from_items(items, config, classes, cache_dir, jobs)
     metrics = cross_validate(data, classes, config, n_folds)
+    everyone = np.ones(len(items), dtype=bool)
     epochs = max(1, int(np.median([f["best_epoch"] for f in metrics["folds"]])))
-    names = feature_names(config.features)
-    x_all, y_all = data.training_rows(np.ones(len(items), dtype=bool))
-    scaler = Scaler.fit(x_all, names)
-    model, _ = fit_model(scaler.transform(x_all), y_all, len(classes), config, epochs=epochs)
+    final = fit_models(data, everyone, len(classes), config, mlp_epochs=epochs)
+    model = average_models(
+        [m for m in (final.mlp, final.cnn) if m is not None], name=f"ser_{config.model_type}"
+    )
     metrics.update(
         {
             "final_fit": {
-                "epochs": epochs,
-                "n_rows": len(y_all),
+                "mlp_epochs": epochs if final.mlp is not None else None,
+                "cnn_epochs": config.cnn.epochs if final.cnn is not None else None,
+                "n_files": len(items),
                 "speakers": sorted(set(data.speakers.tolist())),
             },
             "n_items": len(items),
             "augment_copies": config.model.augment_copies,
+            "intensity": data.intensity is not None,
+            "training_minutes": round((time.perf_counter() - started) / 60, 1),
         }
     )
-    out = save_bundle(out_dir, model, scaler, classes, config, metrics, name=name)
+    out = save_bundle(out_dir, model, final.scaler, classes, config, metrics, name=name)
     plot_confusion(
         np.array(metrics["confusion_matrix"]),
         classes,

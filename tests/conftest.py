@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
 import tempfile
 from pathlib import Path
@@ -19,28 +20,53 @@ os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="ser-tests-hf-")
 os.environ.pop("HF_TOKEN", None)
 os.environ.pop("SER_MODEL_REPO", None)
 
+from ser.config import CNNConfig, ModelConfig, SERConfig  # noqa: E402
+from ser.datasets import manifest_items  # noqa: E402
+from ser.train import train  # noqa: E402
 from tests.audio_fixtures import synth_speech  # noqa: E402
 
 #: Generated "emotions": (f0 Hz, syllable rate Hz). Distinct enough for a model to learn.
 TOY_CLASSES = {"calm": (125.0, 3.0), "angry": (200.0, 6.5), "sad": (80.0, 1.5)}
+#: The shipped model type (fusion of MLP and CNN), scaled down to train in seconds.
+TOY_CONFIG = SERConfig(
+    model=dataclasses.replace(
+        ModelConfig(), hidden=(32, 16), epochs=30, patience=10, augment_copies=1, ensemble=2
+    ),
+    cnn=dataclasses.replace(CNNConfig(), channels=(8, 16), epochs=6, batch_size=16),
+    model_type="fusion",
+)
 
 
 @pytest.fixture(scope="session")
 def toy_corpus(tmp_path_factory) -> Path:
-    """A CSV manifest (path,label,speaker) over 6 speakers × 3 classes × 3 clips of generated speech."""
+    """A CSV manifest (path,label,speaker,intensity) over 6 speakers × 3 classes × 4 clips of
+    generated speech; "strong" takes are higher and faster."""
     root = tmp_path_factory.mktemp("toy_corpus")
     rows = []
     for speaker in range(6):
         for label, (f0, rate) in TOY_CLASSES.items():
-            for take in range(3):
+            for take in range(4):
+                strong = take % 2 == 1
                 seed = 1000 * speaker + 10 * take + hash(label) % 7
-                y = synth_speech(2.5, f0=f0 * (1 + 0.05 * (speaker - 3)), rate_hz=rate, seed=seed)
+                y = synth_speech(
+                    2.5,
+                    f0=f0 * (1 + 0.05 * (speaker - 3)) * (1.2 if strong else 1.0),
+                    rate_hz=rate * (1.3 if strong else 1.0),
+                    seed=seed,
+                )
                 path = root / f"spk{speaker}_{label}_{take}.wav"
                 sf.write(path, y, 22050)
-                rows.append({"path": path.name, "label": label, "speaker": f"spk{speaker}"})
+                rows.append(
+                    {
+                        "path": path.name,
+                        "label": label,
+                        "speaker": f"spk{speaker}",
+                        "intensity": "strong" if strong else "normal",
+                    }
+                )
     manifest = root / "manifest.csv"
     with manifest.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["path", "label", "speaker"])
+        writer = csv.DictWriter(f, fieldnames=["path", "label", "speaker", "intensity"])
         writer.writeheader()
         writer.writerows(rows)
     return manifest
@@ -48,18 +74,8 @@ def toy_corpus(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def toy_bundle(toy_corpus, tmp_path_factory) -> Path:
-    """A bundle trained (3-fold speaker-disjoint CV + final fit) on :func:`toy_corpus`."""
-    import dataclasses
-
-    from ser.config import ModelConfig, SERConfig
-    from ser.datasets import manifest_items
-    from ser.train import train
-
+    """A fusion bundle (MLP + CNN with an intensity head, as shipped) trained with 3-fold
+    speaker-disjoint CV + final fit on :func:`toy_corpus`."""
     out = tmp_path_factory.mktemp("bundle") / "toy"
-    config = SERConfig(
-        model=dataclasses.replace(
-            ModelConfig(), hidden=(32, 16), epochs=30, patience=10, augment_copies=1, ensemble=2
-        )
-    )
-    train(manifest_items(toy_corpus), out, config, n_folds=3, jobs=1)
+    train(manifest_items(toy_corpus), out, TOY_CONFIG, n_folds=3, jobs=1)
     return out

@@ -67,13 +67,15 @@ def test_build_demo_without_a_server(predictor):
 
 def test_predict_endpoint_json_shape(client, clips, predictor):
     out = client.predict(handle_file(clips["angry"]), api_name="/predict")
-    assert set(out) == {"label", "confidence", "level", "probabilities"}
+    assert set(out) == {"label", "confidence", "level", "intensity", "intensity_strong", "probabilities"}
     assert list(out["probabilities"]) == predictor.labels
     assert sum(out["probabilities"].values()) == pytest.approx(1.0, abs=1e-3)
     assert out["label"] == max(out["probabilities"], key=out["probabilities"].get)
     assert out["level"] in {"high", "medium", "low"}
     direct = predictor.predict(clips["angry"])
     assert out["label"] == direct.label and out["confidence"] == pytest.approx(direct.confidence, abs=1e-3)
+    assert out["intensity"] == direct.intensity in ("normal", "strong")  # the toy model has the head
+    assert out["intensity_strong"] == pytest.approx(direct.intensity_strong, abs=1e-3)
 
 
 def test_timeline_endpoint_covers_the_recording(client, clips):
@@ -82,9 +84,9 @@ def test_timeline_endpoint_covers_the_recording(client, clips):
     assert len(windows) >= 5 and out["duration_s"] == pytest.approx(12.0, abs=0.01)
     assert windows[0]["start"] < 0.5 and windows[-1]["end"] > 11.5
     for w in windows:
-        assert set(w) == {"start", "end", "label", "probabilities"}
+        assert set(w) == {"start", "end", "label", "intensity", "probabilities"}
         assert sum(w["probabilities"].values()) == pytest.approx(1.0, abs=1e-3)
-    assert set(out["overall"]) == {"label", "confidence", "level", "probabilities"}
+    assert out["overall"]["label"] in out["overall"]["probabilities"]
 
 
 def test_short_clip_timeline_has_one_window(client, clips):

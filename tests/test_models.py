@@ -1,0 +1,150 @@
+"""The log-mel CNN, fusion and intensity: inputs, augmentation, bundles of every model type."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from ser.augment import mixup, spec_augment
+from ser.bundle import SCALER_FILE, BundleError, load_bundle
+from ser.features import extract_inputs, logmel_crop
+from ser.inference import Predictor, intensity_name
+from tests.audio_fixtures import synth_speech
+from tests.conftest import TOY_CLASSES
+from tests.util import run_script
+
+SR = 22050
+
+
+def test_logmel_crop_centres_short_input_in_padding_and_long_input_in_the_crop():
+    spec = np.arange(2 * 10, dtype=np.float32).reshape(2, 10)  # 2 bands, 10 frames
+    short = logmel_crop(spec, 16)
+    assert short.shape == (16, 2)  # time first
+    np.testing.assert_array_equal(short[3:13], spec.T)  # 6 spare frames: 3 before, 3 after
+    assert np.all(short[:3] == spec.min()) and np.all(short[13:] == spec.min())
+    np.testing.assert_array_equal(logmel_crop(spec, 4), spec[:, 3:7].T)
+    np.testing.assert_array_equal(logmel_crop(spec, 4, offset=0), spec[:, :4].T)
+    with pytest.raises(ValueError, match="offset"):
+        logmel_crop(spec, 4, offset=7)
+
+
+def test_model_inputs_hold_one_crop_per_window():
+    y = np.concatenate([synth_speech(3.0, seed=s) for s in range(3)])  # 9 s → 5 windows
+    inputs = extract_inputs(y, SR, logmel_frames=256)
+    assert inputs.logmels.shape == (len(inputs.bounds), 256, 64) == (5, 256, 64)
+    assert len(inputs.vectors) == 5 and np.all(np.isfinite(inputs.logmels))
+    assert extract_inputs(y, SR).logmels is None  # only computed when a model needs them
+
+
+def test_spec_augment_masks_bands_and_frames_of_a_copy():
+    rng = np.random.default_rng(0)
+    crops = np.random.default_rng(1).normal(size=(4, 64, 32)).astype(np.float32)
+    before = crops.copy()
+    masked = spec_augment(crops, rng, freq_masks=1, freq_mask_bands=8, time_masks=1, time_mask_frames=10)
+    np.testing.assert_array_equal(crops, before)
+    assert masked.shape == crops.shape
+    for x, original in zip(masked, crops):
+        changed = x != original
+        rows, cols = changed.all(axis=1), changed.all(axis=0)  # whole frames, whole mel bands
+        assert np.array_equal(changed, rows[:, None] | cols[None, :])
+        assert rows.sum() <= 10 and cols.sum() <= 8
+        assert np.allclose(x[changed], original.mean())  # filled with the crop's mean
+    assert (masked != crops).any()
+
+
+def test_mixup_blends_inputs_and_targets_alike_and_keeps_each_row_mostly_itself():
+    rng = np.random.default_rng(0)
+    x = np.eye(6, dtype=np.float32)[:, :, None] * np.ones((6, 6, 3), np.float32)
+    y = np.eye(6, dtype=np.float32)
+    mixed_x, (mixed_y,) = mixup(x, [y], rng, alpha=0.4)
+    np.testing.assert_allclose(mixed_y.sum(axis=1), 1.0, rtol=1e-6)
+    assert np.all(np.argmax(mixed_y, axis=1) == np.arange(6))  # λ ≥ 0.5: the own label dominates
+    np.testing.assert_allclose(mixed_x[:, :, 0], mixed_y, rtol=1e-6)  # the same λ and partner
+
+
+def test_intensity_is_not_given_for_neutral():
+    assert intensity_name("angry", 0.8) == "strong" and intensity_name("sad", 0.2) == "normal"
+    assert intensity_name("neutral", 0.9) is None
+
+
+def test_fusion_bundle_declares_inputs_and_reports_every_member(toy_bundle):
+    config = json.loads((toy_bundle / "config.json").read_text())
+    assert config["model_type"] == "fusion"
+    assert config["inputs"] == {
+        "features": [len(load_bundle(toy_bundle).scaler.feature_names)],
+        "logmel": [256, 64],
+    }
+    assert config["outputs"] == ["emotion", "intensity"]
+    metrics = json.loads((toy_bundle / "metrics.json").read_text())
+    assert set(metrics["models"]) == {"mlp", "cnn", "fusion"}
+    for member in metrics["models"].values():
+        assert len(member["folds"]) == 3 and {"uar", "accuracy", "macro_f1"} <= set(member["summary"])
+    assert metrics["summary"] == metrics["models"]["fusion"]["summary"]
+    assert 0 <= metrics["summary"]["intensity_accuracy"]["mean"] <= 1
+
+
+def test_fusion_output_is_the_mean_of_its_members(toy_bundle):
+    predictor = Predictor(toy_bundle)
+    y = synth_speech(2.5, f0=200, rate_hz=6.5, seed=3)
+    inputs = extract_inputs(y, SR, predictor.config.features, logmel_frames=predictor.config.cnn.frames)
+    fused = predictor.outputs(inputs.vectors, inputs.logmels)
+    model = predictor.bundle.model
+    mlp = next(m for m in model.layers if m.name.startswith("ser_mlp"))
+    cnn = next(m for m in model.layers if m.name.startswith("ser_cnn"))
+    p_mlp = np.asarray(mlp.predict_on_batch(predictor.bundle.scaler.transform(inputs.vectors)))
+    p_cnn = cnn.predict_on_batch(inputs.logmels)
+    np.testing.assert_allclose(fused["emotion"], (p_mlp + np.asarray(p_cnn["emotion"])) / 2, atol=1e-5)
+    np.testing.assert_allclose(fused["intensity"], np.asarray(p_cnn["intensity"]).ravel(), atol=1e-5)
+
+
+def test_prediction_carries_intensity(toy_bundle):
+    result = Predictor(toy_bundle).predict((SR, synth_speech(2.5, f0=240, rate_hz=8.5, seed=5)))
+    assert result.label in TOY_CLASSES
+    assert result.intensity in ("normal", "strong") and 0 <= result.intensity_strong <= 1
+    assert result.headline == f"{result.label} — {result.intensity}"
+    assert result.timeline[0].intensity == result.intensity
+
+
+@pytest.mark.parametrize("model_type", ["mlp", "cnn"])
+def test_every_model_type_trains_loads_and_predicts(model_type, toy_corpus, tmp_path):
+    out = tmp_path / model_type
+    result = run_script(
+        "train.py",
+        "--manifest", toy_corpus,
+        "--model-type", model_type,
+        "--folds", 2,
+        "--epochs", 8,
+        "--hidden", 16,
+        "--ensemble", 1,
+        "--cnn-epochs", 2,
+        "--cnn-channels", "4,8",
+        "--augment-copies", 1,
+        "--jobs", 1,
+        "--cache-dir", tmp_path / "cache",
+        "--out", out,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (out / SCALER_FILE).is_file() == (model_type == "mlp")  # the CNN standardises inside itself
+    assert json.loads((out / "config.json").read_text())["model_type"] == model_type
+    prediction = Predictor(out).predict((SR, synth_speech(2.5, seed=1)))
+    assert sum(prediction.probabilities.values()) == pytest.approx(1.0)
+    assert (prediction.intensity_strong is not None) == (model_type == "cnn")  # the MLP has no head
+
+
+def test_bundle_whose_crop_does_not_fit_its_model_is_refused(toy_bundle, tmp_path):
+    broken = shutil.copytree(toy_bundle, tmp_path / "broken")
+    config = json.loads((broken / "config.json").read_text())
+    config["cnn"]["frames"] = 128
+    (broken / "config.json").write_text(json.dumps(config))
+    with pytest.raises(BundleError, match="takes"):
+        load_bundle(broken)
+
+
+def test_fusion_bundle_without_its_scaler_is_refused(toy_bundle, tmp_path):
+    broken = shutil.copytree(toy_bundle, tmp_path / "noscaler")
+    (broken / SCALER_FILE).unlink()
+    with pytest.raises(BundleError, match="scaler.json"):
+        load_bundle(broken)
