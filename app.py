@@ -158,6 +158,17 @@ def about_markdown(predictor: Predictor) -> str:
             f"cross-validation (no actor in both training and test): UAR {fmt('uar')}, "
             f"accuracy {fmt('accuracy')}, macro-F1 {fmt('macro_f1')}. Chance is 12.5 %.",
         ]
+        models = metrics.get("models", {})
+        if len(models) > 1:
+            lines += [
+                "On the same folds, each part alone: "
+                + ", ".join(
+                    f"{name.upper()} UAR {m['summary']['uar']['mean']:.1%}"
+                    for name, m in models.items()
+                    if name != predictor.config.model_type
+                )
+                + "."
+            ]
         if "intensity_accuracy" in summary:
             lines += [
                 f"Intensity (normal or strong, as the actors were asked to speak): accuracy "

@@ -2,8 +2,8 @@
 """Publish a trained bundle and its model card to the Hugging Face Hub.
 
 Examples:
-    python scripts/publish.py --model-dir models/default --repo-id you/ser-mlp-ravdess --dry-run
-    HF_TOKEN=hf_… python scripts/publish.py --model-dir models/default --repo-id you/ser-mlp-ravdess
+    python scripts/publish.py --model-dir models/default --repo-id you/ser-ravdess --dry-run
+    HF_TOKEN=hf_… python scripts/publish.py --model-dir models/default --repo-id you/ser-ravdess
 
 The card is ``model_card.md`` rendered with the bundle's ``metrics.json``. Set ``HF_ENDPOINT`` for
 a private hub.
@@ -21,7 +21,7 @@ from ser.hub import PublishError, publish_bundle
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model-dir", required=True, help="bundle folder (from scripts/train.py)")
-    p.add_argument("--repo-id", required=True, help="Hub model repo, e.g. user/ser-mlp-ravdess")
+    p.add_argument("--repo-id", required=True, help="Hub model repo, e.g. user/ser-ravdess")
     p.add_argument("--revision", help="branch to commit to (created if missing; default main)")
     p.add_argument("--private", action="store_true", help="create the repo as private")
     p.add_argument("--token", default=os.environ.get("HF_TOKEN"), help="Hub token (default $HF_TOKEN)")

@@ -112,7 +112,7 @@ class ModelConfig:
     epochs: int = 150
     patience: int = 20
     augment_copies: int = 8
-    ensemble: int = 5
+    ensemble: int = 3
     refit: bool = True
     seed: int = 42
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import keras
 import numpy as np
 
 from ser.augment import mixup, spec_augment
@@ -143,7 +144,6 @@ def _fit_one(
     epochs: int | None,
     name: str,
 ) -> tuple[Any, int]:
-    import keras
     from sklearn.utils.class_weight import compute_class_weight
 
     from ser.model import build_mlp
@@ -185,8 +185,6 @@ def fit_cnn(data: FeatureSet, mask: np.ndarray, n_classes: int, config: SERConfi
     versions, randomly cropped or placed in the crop, SpecAugment-masked and mixed up.
     Standardisation statistics come from the clean training files only.
     """
-    import keras
-
     from ser.model import average_models, build_cnn
 
     cc = config.cnn
@@ -208,11 +206,34 @@ def fit_cnn(data: FeatureSet, mask: np.ndarray, n_classes: int, config: SERConfi
             intensity=data.intensity is not None,
             name=f"ser_cnn_{m}",
         )
-        for _ in range(cc.epochs):
-            x, targets = _cnn_epoch(data, rng.permutation(files), n_classes, cc, rng)
-            model.fit(x, targets, batch_size=cc.batch_size, epochs=1, verbose=0, shuffle=False)
+        model.fit(_CropEpochs(data, files, n_classes, cc, rng), epochs=cc.epochs, verbose=0)
         members.append(model)
     return average_models(members, name="ser_cnn_ensemble")
+
+
+class _CropEpochs(keras.utils.PyDataset):
+    """Batches of augmented training crops; a fresh draw of versions, crops, masks and mixup
+    partners every epoch (one ``fit`` call for the whole training)."""
+
+    def __init__(
+        self, data: FeatureSet, files: np.ndarray, n_classes: int, cc: Any, rng: np.random.Generator
+    ) -> None:
+        super().__init__()
+        self.args = (data, files, n_classes, cc, rng)
+        self.batch_size = cc.batch_size
+        self.epoch = _cnn_epoch(data, rng.permutation(files), n_classes, cc, rng)
+
+    def __len__(self) -> int:
+        return int(np.ceil(len(self.args[1]) / self.batch_size))
+
+    def __getitem__(self, i: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        batch = slice(i * self.batch_size, (i + 1) * self.batch_size)
+        x, targets = self.epoch
+        return x[batch], {k: v[batch] for k, v in targets.items()}
+
+    def on_epoch_end(self) -> None:
+        data, files, n_classes, cc, rng = self.args
+        self.epoch = _cnn_epoch(data, rng.permutation(files), n_classes, cc, rng)
 
 
 def _cnn_epoch(

@@ -121,6 +121,16 @@ def test_about_reports_the_honest_cv_numbers(predictor):
     text = app.about_markdown(predictor)
     uar = predictor.bundle.metrics["summary"]["uar"]["mean"]
     assert f"UAR {uar:.1%}" in text and "Speaker-disjoint" in text and "CC BY-NC-SA" in text
+    models = predictor.bundle.metrics["models"]  # the toy model is a fusion: its parts are reported too
+    assert f"CNN UAR {models['cnn']['summary']['uar']['mean']:.1%}" in text
+    intensity = predictor.bundle.metrics["summary"]["intensity_accuracy"]["mean"]
+    assert "Intensity (normal or strong" in text and f"{intensity:.1%}" in text
+
+
+def test_answer_shows_emotion_with_its_intensity(predictor, clips):
+    result = predictor.predict(clips["angry"])
+    assert result.headline in app.answer_html(result)
+    assert " — " in result.headline  # the toy model predicts intensity
 
 
 def test_live_session_classifies_the_rolling_window(predictor):

@@ -7,6 +7,7 @@ import shutil
 
 import numpy as np
 import pytest
+import soundfile as sf
 
 from ser.augment import mixup, spec_augment
 from ser.bundle import SCALER_FILE, BundleError, load_bundle
@@ -132,6 +133,15 @@ def test_every_model_type_trains_loads_and_predicts(model_type, toy_corpus, tmp_
     prediction = Predictor(out).predict((SR, synth_speech(2.5, seed=1)))
     assert sum(prediction.probabilities.values()) == pytest.approx(1.0)
     assert (prediction.intensity_strong is not None) == (model_type == "cnn")  # the MLP has no head
+    clip = tmp_path / "clip.wav"
+    sf.write(clip, synth_speech(2.5, seed=2), SR)
+    evaluated = run_script("evaluate.py", "--model-dir", out, "--file", clip, "--json", tmp_path / "e.json")
+    assert evaluated.returncode == 0, evaluated.stderr[-2000:]
+    assert json.loads((tmp_path / "e.json").read_text())["rows"][0]["predicted"] == prediction.label
+    card = run_script("publish.py", "--model-dir", out, "--repo-id", "me/toy", "--dry-run")
+    assert card.returncode == 0, card.stderr[-2000:]
+    assert ("**CNN:** a 256-frame crop" in card.stdout) == (model_type == "cnn")  # the card describes
+    assert ("**MLP:** Dense 16" in card.stdout) == (model_type == "mlp")  # the model it publishes
 
 
 def test_bundle_whose_crop_does_not_fit_its_model_is_refused(toy_bundle, tmp_path):

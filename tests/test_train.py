@@ -30,6 +30,14 @@ def test_ravdess_names_are_parsed():
         parse_ravdess_name("recording.wav")
 
 
+def test_manifest_intensity_column_is_read_and_checked(tmp_path):
+    (tmp_path / "ok.csv").write_text("path,label,speaker,intensity\na.wav,angry,s1,strong\nb.wav,sad,s2,\n")
+    assert [it.intensity for it in manifest_items(tmp_path / "ok.csv")] == ["strong", None]
+    (tmp_path / "bad.csv").write_text("path,label,intensity\na.wav,angry,loud\n")
+    with pytest.raises(ValueError, match="normal or strong"):
+        manifest_items(tmp_path / "bad.csv")
+
+
 def test_folds_are_speaker_disjoint_and_balanced_by_gender():
     actors = [f"{a:02d}" for a in range(1, 21)]
     folds = speaker_folds(actors, 5)
@@ -108,6 +116,10 @@ def test_two_runs_give_the_same_metrics(toy_corpus, tmp_path):
         1,
         "--ensemble",
         1,
+        "--cnn-epochs",
+        2,
+        "--cnn-channels",
+        "4,8",
         "--jobs",
         1,
         "--cache-dir",
@@ -119,7 +131,7 @@ def test_two_runs_give_the_same_metrics(toy_corpus, tmp_path):
         assert out.returncode == 0, out.stderr[-2000:]
         summaries.append(json.loads((tmp_path / run / "metrics.json").read_text())["summary"])
     assert summaries[0] == summaries[1]
-    assert any((tmp_path / "cache").glob("*.npy"))  # second run read the feature cache
+    assert any((tmp_path / "cache").glob("*.npz"))  # second run read the feature cache
 
 
 @pytest.mark.skipif(not RAVDESS.is_dir(), reason=f"RAVDESS not found at {RAVDESS}")
@@ -139,6 +151,8 @@ def test_training_smoke_on_a_few_ravdess_actors(tmp_path):
         1,
         "--ensemble",
         1,
+        "--cnn-epochs",
+        3,
         "--jobs",
         2,
         "--cache-dir",
@@ -153,3 +167,5 @@ def test_training_smoke_on_a_few_ravdess_actors(tmp_path):
     assert metrics["n_items"] == 240 and metrics["classes"][0] == "angry"
     assert [f["test_speakers"] for f in metrics["folds"]] == [["01", "02"], ["03", "04"]]
     assert load_bundle(tmp_path / "m").labels == metrics["classes"]
+    assert metrics["model_type"] == "fusion" and set(metrics["models"]) == {"mlp", "cnn", "fusion"}
+    assert 0 <= metrics["summary"]["intensity_accuracy"]["mean"] <= 1  # RAVDESS names carry intensity
