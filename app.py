@@ -126,11 +126,19 @@ def details_markdown(result: Prediction, source: ModelSource | None, model_name:
         ("Level as recorded", f"{result.level_dbfs:.1f} dBFS (normalised before analysis)"),
         ("Pitch", pitch),
         ("Speaking rate", f"{a['speaking_rate_per_s']:.1f} onsets/s (≈ syllables)"),
+        ("Intensity", _intensity_text(result)),
         ("Analysis windows", str(len(result.timeline))),
         ("Model", f"{model_name} — {origin}"),
         ("Processing time", f"{result.processing_ms:.0f} ms"),
     ]
     return "| | |\n|---|---|\n" + "\n".join(f"| **{k}** | {v} |" for k, v in rows)
+
+
+def _intensity_text(result: Prediction) -> str:
+    if result.intensity_strong is None:
+        return "— (this model does not predict intensity)"
+    said = result.intensity or "not given for neutral"
+    return f"{said} (P(strong) = {result.intensity_strong:.2f})"
 
 
 def about_markdown(predictor: Predictor) -> str:

@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         "--hidden", default=",".join(map(str, ModelConfig.hidden)), help="hidden layer sizes, comma-separated"
     )
     p.add_argument("--ensemble", type=int, default=ModelConfig.ensemble, help="MLPs averaged (seeds)")
+    p.add_argument("--batch-size", type=int, default=ModelConfig.batch_size, help="MLP: rows per step")
     p.add_argument(
         "--input-noise",
         type=float,
@@ -77,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         epochs=args.epochs,
         seed=args.seed,
         ensemble=args.ensemble,
+        batch_size=args.batch_size,
         input_noise=args.input_noise,
         hidden=tuple(int(h) for h in args.hidden.split(",")),
     )

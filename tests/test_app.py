@@ -131,6 +131,8 @@ def test_answer_shows_emotion_with_its_intensity(predictor, clips):
     result = predictor.predict(clips["angry"])
     assert result.headline in app.answer_html(result)
     assert " — " in result.headline  # the toy model predicts intensity
+    details = app.details_markdown(result, None, "toy")
+    assert f"| **Intensity** | {result.intensity} (P(strong) = {result.intensity_strong:.2f}) |" in details
 
 
 def test_live_session_classifies_the_rolling_window(predictor):
