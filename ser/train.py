@@ -23,7 +23,7 @@ import numpy as np
 
 from ser.augment import mixup, spec_augment
 from ser.bundle import Scaler, save_bundle
-from ser.config import SERConfig
+from ser.config import CNNConfig, SERConfig
 from ser.datasets import Item
 from ser.extraction import dataset_inputs
 from ser.features import feature_names, logmel_crop
@@ -216,7 +216,7 @@ class _CropEpochs(keras.utils.PyDataset):
     partners every epoch (one ``fit`` call for the whole training)."""
 
     def __init__(
-        self, data: FeatureSet, files: np.ndarray, n_classes: int, cc: Any, rng: np.random.Generator
+        self, data: FeatureSet, files: np.ndarray, n_classes: int, cc: CNNConfig, rng: np.random.Generator
     ) -> None:
         super().__init__()
         self.args = (data, files, n_classes, cc, rng)
@@ -237,7 +237,7 @@ class _CropEpochs(keras.utils.PyDataset):
 
 
 def _cnn_epoch(
-    data: FeatureSet, files: np.ndarray, n_classes: int, cc: Any, rng: np.random.Generator
+    data: FeatureSet, files: np.ndarray, n_classes: int, cc: CNNConfig, rng: np.random.Generator
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """One epoch of augmented training crops for ``files`` and their (mixed) targets."""
     crops = []
