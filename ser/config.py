@@ -120,6 +120,9 @@ class ModelConfig:
 #: The kinds of model a bundle can hold.
 MODEL_TYPES: tuple[str, ...] = ("mlp", "cnn", "fusion")
 
+#: How a fusion combines its members' emotion probabilities (:func:`ser.model.pool_probabilities`).
+FUSION_RULES: tuple[str, ...] = ("arithmetic", "geometric")
+
 
 @dataclass(frozen=True)
 class CNNConfig:
@@ -172,8 +175,11 @@ class SERConfig:
     """Everything a bundle needs to reproduce its preprocessing and training.
 
     Attributes:
-        model_type: ``"mlp"`` (feature vector), ``"cnn"`` (log-mel crop) or ``"fusion"`` (the
-            mean of both models' probabilities).
+        model_type: ``"mlp"`` (feature vector), ``"cnn"`` (log-mel crop) or ``"fusion"`` (both
+            models' probabilities pooled).
+        fusion: How a fusion pools the two models' emotion probabilities: ``"geometric"`` (the
+            normalised geometric mean) or ``"arithmetic"`` (the mean; bundles from before this
+            field).
     """
 
     audio: AudioConfig = field(default_factory=AudioConfig)
@@ -181,10 +187,13 @@ class SERConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     cnn: CNNConfig = field(default_factory=CNNConfig)
     model_type: str = "mlp"
+    fusion: str = "geometric"
 
     def __post_init__(self) -> None:
         if self.model_type not in MODEL_TYPES:
             raise ValueError(f"model_type must be one of {MODEL_TYPES}, got {self.model_type!r}")
+        if self.fusion not in FUSION_RULES:
+            raise ValueError(f"fusion must be one of {FUSION_RULES}, got {self.fusion!r}")
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -210,4 +219,5 @@ class SERConfig:
             model=ModelConfig(**model),
             cnn=CNNConfig(**cnn),
             model_type=data.get("model_type", "mlp"),
+            fusion=data.get("fusion", "arithmetic"),
         )

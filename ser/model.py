@@ -9,13 +9,14 @@ labels, an ``"intensity"`` output: P(strong).
 from __future__ import annotations
 
 import os
+from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ser.config import CNNConfig, ModelConfig  # noqa: E402
+from ser.config import FUSION_RULES, CNNConfig, ModelConfig  # noqa: E402
 
 
 def build_mlp(
@@ -129,12 +130,51 @@ def outputs_of(result: object) -> dict[str, np.ndarray]:
     return dict(result) if isinstance(result, dict) else {"emotion": result}
 
 
-def average_models(members: list[keras.Model], name: str = "ser_ensemble") -> keras.Model:
-    """One model whose outputs are the means of ``members``' outputs.
+def pool_probabilities(parts: list[Any], rule: str = "arithmetic") -> Any:
+    """Combine class-probability arrays ``parts`` (each ``(batch, n_classes)``) into one.
+
+    ``"arithmetic"``: their mean. ``"geometric"``: the normalised geometric mean, i.e. the
+    softmax of the mean log-probability (a logarithmic opinion pool: a class wins only if no
+    member rules it out). Works on numpy arrays and Keras tensors alike.
+    """
+    if rule not in FUSION_RULES:
+        raise ValueError(f"rule must be one of {FUSION_RULES}, got {rule!r}")
+    stacked = keras.ops.stack(parts, axis=0)
+    if rule == "arithmetic":
+        return keras.ops.mean(stacked, axis=0)
+    log_mean = keras.ops.mean(keras.ops.log(keras.ops.clip(stacked, 1e-7, 1.0)), axis=0)
+    return keras.ops.softmax(log_mean, axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="ser")
+class PoolProbabilities(keras.layers.Layer):
+    """Layer form of :func:`pool_probabilities` (saved in ``.keras`` files by name)."""
+
+    def __init__(self, rule: str = "arithmetic", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if rule not in FUSION_RULES:
+            raise ValueError(f"rule must be one of {FUSION_RULES}, got {rule!r}")
+        self.rule = rule
+
+    def call(self, parts: list[Any]) -> Any:
+        return pool_probabilities(parts, self.rule)
+
+    def compute_output_shape(self, input_shape: list[tuple[int | None, ...]]) -> tuple[int | None, ...]:
+        return input_shape[0]
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "rule": self.rule}
+
+
+def average_models(
+    members: list[keras.Model], name: str = "ser_ensemble", rule: str = "arithmetic"
+) -> keras.Model:
+    """One model whose outputs pool ``members``' outputs.
 
     Serves seed ensembles and fusion alike: the inputs are the union of the members' named
-    inputs; ``"emotion"`` is the mean over all members, ``"intensity"`` over those that have
-    it. A single member is returned as it is.
+    inputs; ``"emotion"`` pools all members by ``rule`` (:func:`pool_probabilities`; the
+    arithmetic mean is a plain ``Average`` layer), ``"intensity"`` is the mean over those that
+    have it. A single member is returned as it is.
     """
     if len(members) == 1:
         return members[0]
@@ -152,7 +192,12 @@ def average_models(members: list[keras.Model], name: str = "ser_ensemble") -> ke
     for key in ("emotion", "intensity"):
         parts = [r[key] for r in results if key in r]
         if parts:
-            outputs[key] = parts[0] if len(parts) == 1 else keras.layers.Average(name=key)(parts)
+            if len(parts) == 1:
+                outputs[key] = parts[0]
+            elif key == "emotion" and rule == "geometric":
+                outputs[key] = PoolProbabilities(rule, name=key)(parts)
+            else:
+                outputs[key] = keras.layers.Average(name=key)(parts)
     if set(outputs) == {"emotion"} and len(inputs) == 1:
         return keras.Model(next(iter(inputs.values())), outputs["emotion"], name=name)
     return keras.Model(inputs, outputs, name=name)

@@ -269,7 +269,7 @@ class FoldModels:
         self, data: FeatureSet, mask: np.ndarray, config: SERConfig
     ) -> dict[str, dict[str, np.ndarray]]:
         """Outputs per member (``"mlp"``, ``"cnn"``) and of their ``"fusion"`` when both exist."""
-        from ser.model import outputs_of
+        from ser.model import outputs_of, pool_probabilities
 
         out = {}
         if self.mlp is not None:
@@ -277,10 +277,8 @@ class FoldModels:
         if self.cnn is not None:
             out["cnn"] = outputs_of(self.cnn.predict_on_batch(data.crops(mask, config.cnn.frames)))
         if len(out) == 2:
-            out["fusion"] = {
-                k: np.mean([out["mlp"][k], out["cnn"][k]], axis=0) if k in out["mlp"] else out["cnn"][k]
-                for k in out["cnn"]
-            }
+            parts = [np.asarray(out["mlp"]["emotion"]), np.asarray(out["cnn"]["emotion"])]
+            out["fusion"] = {**out["cnn"], "emotion": pool_probabilities(parts, config.fusion)}
         return {k: {o: np.asarray(v) for o, v in d.items()} for k, d in out.items()}
 
 
@@ -411,7 +409,7 @@ def _protocol(config: SERConfig, n_folds: int) -> str:
             "with their statistics; SpecAugment and mixup"
         )
     if config.model_type == "fusion":
-        parts.append("fusion: the mean of the MLP's and the CNN's probabilities")
+        parts.append(f"fusion: the {config.fusion} mean of the MLP's and the CNN's probabilities")
     return "; ".join(parts)
 
 
@@ -441,7 +439,9 @@ def train(
     epochs = max(1, int(np.median([f["best_epoch"] for f in metrics["folds"]])))
     final = fit_models(data, everyone, len(classes), config, mlp_epochs=epochs)
     model = average_models(
-        [m for m in (final.mlp, final.cnn) if m is not None], name=f"ser_{config.model_type}"
+        [m for m in (final.mlp, final.cnn) if m is not None],
+        name=f"ser_{config.model_type}",
+        rule=config.fusion,
     )
     metrics.update(
         {

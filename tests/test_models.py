@@ -11,8 +11,10 @@ import soundfile as sf
 
 from ser.augment import mixup, spec_augment
 from ser.bundle import SCALER_FILE, BundleError, load_bundle
+from ser.config import SERConfig
 from ser.features import extract_inputs, logmel_crop
 from ser.inference import Predictor, intensity_name
+from ser.model import pool_probabilities
 from tests.audio_fixtures import synth_speech
 from tests.conftest import TOY_CLASSES
 from tests.util import run_script
@@ -87,7 +89,7 @@ def test_fusion_bundle_declares_inputs_and_reports_every_member(toy_bundle):
     assert 0 <= metrics["summary"]["intensity_accuracy"]["mean"] <= 1
 
 
-def test_fusion_output_is_the_mean_of_its_members(toy_bundle):
+def test_fusion_output_is_the_normalised_geometric_mean_of_its_members(toy_bundle):
     predictor = Predictor(toy_bundle)
     y = synth_speech(2.5, f0=200, rate_hz=6.5, seed=3)
     inputs = extract_inputs(y, SR, predictor.config.features, logmel_frames=predictor.config.cnn.frames)
@@ -97,8 +99,27 @@ def test_fusion_output_is_the_mean_of_its_members(toy_bundle):
     cnn = next(m for m in model.layers if m.name.startswith("ser_cnn"))
     p_mlp = np.asarray(mlp.predict_on_batch(predictor.bundle.scaler.transform(inputs.vectors)))
     p_cnn = cnn.predict_on_batch(inputs.logmels)
-    np.testing.assert_allclose(fused["emotion"], (p_mlp + np.asarray(p_cnn["emotion"])) / 2, atol=1e-5)
+    geometric = np.sqrt(p_mlp * np.asarray(p_cnn["emotion"]))
+    np.testing.assert_allclose(fused["emotion"], geometric / geometric.sum(axis=1, keepdims=True), atol=1e-5)
     np.testing.assert_allclose(fused["intensity"], np.asarray(p_cnn["intensity"]).ravel(), atol=1e-5)
+
+
+def test_geometric_pool_lets_any_member_veto_a_class_and_arithmetic_does_not():
+    confident = np.array([[0.50, 0.50, 0.00]])  # rules class 2 out
+    unsure = np.array([[0.10, 0.15, 0.75]])
+    geometric = np.asarray(pool_probabilities([confident, unsure], "geometric"))
+    arithmetic = np.asarray(pool_probabilities([confident, unsure], "arithmetic"))
+    assert geometric.argmax() == 1 and arithmetic.argmax() == 2
+    np.testing.assert_allclose(geometric.sum(), 1.0, atol=1e-6)
+    with pytest.raises(ValueError, match="rule"):
+        pool_probabilities([confident, unsure], "median")
+
+
+def test_bundles_from_before_the_fusion_rule_read_as_arithmetic():
+    assert SERConfig.from_dict({"model_type": "fusion"}).fusion == "arithmetic"
+    assert SERConfig().fusion == "geometric"
+    with pytest.raises(ValueError, match="fusion"):
+        SERConfig(fusion="median")
 
 
 def test_prediction_carries_intensity(toy_bundle):
