@@ -81,6 +81,7 @@ def render_card(bundle: Bundle, repo_id: str, template: Path = TEMPLATE) -> Mode
         repo_id=repo_id,
         classes=bundle.labels,
         model_type=bundle.config.model_type,
+        fusion=bundle.config.fusion,
         inputs=bundle.config.inputs,
         n_features=len(feature_names(bundle.config.features)),
         n_folds=len(metrics.get("folds", [])),

@@ -108,7 +108,7 @@ class ModelConfig:
     l2: float = 1e-3
     input_noise: float = 0.2
     learning_rate: float = 1e-3
-    batch_size: int = 64
+    batch_size: int = 256
     epochs: int = 150
     patience: int = 20
     augment_copies: int = 8
@@ -132,9 +132,9 @@ class CNNConfig:
     (``FeatureConfig.n_mels`` bands, one frame per ``FeatureConfig.hop_length`` samples).
 
     Attributes:
-        frames: Crop length in frames (256 × 256 samples at 22.05 kHz ≈ 3 s); shorter speech is
-            padded with the clip's quietest value, longer speech cropped (randomly in training,
-            centred at inference).
+        frames: Crop length in frames (192 × 256 samples at 22.05 kHz ≈ 2.2 s, as long as three
+            quarters of the RAVDESS utterances); shorter speech is padded with the clip's quietest
+            value, longer speech cropped (randomly in training, centred at inference).
         time_pool: Frames averaged together before the first convolution (cost ÷ this).
         channels: Filters of the Conv → BatchNorm → ReLU → MaxPool blocks.
         dropout: Dropout before the output layers.
@@ -152,11 +152,11 @@ class CNNConfig:
         seed: Seed of initialisation, crops, masks and mixup.
     """
 
-    frames: int = 256
+    frames: int = 192
     time_pool: int = 2
     channels: tuple[int, ...] = (16, 32, 64, 128)
     dropout: float = 0.3
-    epochs: int = 40
+    epochs: int = 60
     learning_rate: float = 2e-3
     weight_decay: float = 1e-3
     batch_size: int = 32

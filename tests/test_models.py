@@ -11,7 +11,7 @@ import soundfile as sf
 
 from ser.augment import mixup, spec_augment
 from ser.bundle import SCALER_FILE, BundleError, load_bundle
-from ser.config import SERConfig
+from ser.config import CNNConfig, SERConfig
 from ser.features import extract_inputs, logmel_crop
 from ser.inference import Predictor, intensity_name
 from ser.model import pool_probabilities
@@ -78,7 +78,7 @@ def test_fusion_bundle_declares_inputs_and_reports_every_member(toy_bundle):
     assert config["model_type"] == "fusion"
     assert config["inputs"] == {
         "features": [len(load_bundle(toy_bundle).scaler.feature_names)],
-        "logmel": [256, 64],
+        "logmel": [CNNConfig.frames, 64],
     }
     assert config["outputs"] == ["emotion", "intensity"]
     metrics = json.loads((toy_bundle / "metrics.json").read_text())
@@ -161,7 +161,9 @@ def test_every_model_type_trains_loads_and_predicts(model_type, toy_corpus, tmp_
     assert json.loads((tmp_path / "e.json").read_text())["rows"][0]["predicted"] == prediction.label
     card = run_script("publish.py", "--model-dir", out, "--repo-id", "me/toy", "--dry-run")
     assert card.returncode == 0, card.stderr[-2000:]
-    assert ("**CNN:** a 256-frame crop" in card.stdout) == (model_type == "cnn")  # the card describes
+    assert (f"**CNN:** a {CNNConfig.frames}-frame crop" in card.stdout) == (
+        model_type == "cnn"
+    )  # the card describes
     assert ("**MLP:** Dense 16" in card.stdout) == (model_type == "mlp")  # the model it publishes
 
 
