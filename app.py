@@ -102,9 +102,9 @@ def answer_html(result: Prediction) -> str:
 MODEL_DESCRIPTIONS = {
     "mlp": "Features computed from one STFT (MFCCs with deltas, log-mel bands, spectral shape and "
     "contrast, chroma, pitch statistics, rhythm) → a Keras MLP.",
-    "cnn": "A small convolutional network over a 3 s log-mel spectrogram of the speech (Keras), "
+    "cnn": "A small convolutional network over a 2 s log-mel spectrogram of the speech (Keras), "
     "with a second head for intensity (normal/strong).",
-    "fusion": "Two models, combined: a small convolutional network over a 3 s log-mel "
+    "fusion": "Two models, combined: a small convolutional network over a 2 s log-mel "
     "spectrogram of the speech (with a second head for intensity: normal/strong), and a Keras "
     "MLP over features of the same STFT (MFCCs with deltas, log-mel bands, spectral shape and "
     "contrast, chroma, pitch statistics, rhythm).",

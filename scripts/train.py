@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         "--model-type",
         choices=MODEL_TYPES,
         default="fusion",
-        help="mlp (feature vector), cnn (log-mel crops) or fusion (both, averaged; default)",
+        help="mlp (feature vector), cnn (log-mel crops) or fusion (both, combined; default)",
     )
     p.add_argument(
         "--actors",

@@ -90,6 +90,7 @@ def render_card(bundle: Bundle, repo_id: str, template: Path = TEMPLATE) -> Mode
         intensity=summary.get("intensity_accuracy"),
         training_minutes=metrics.get("training_minutes"),
         cnn=cc,
+        crop_s=round(cc.frames * bundle.config.features.hop_length / bundle.config.audio.sample_rate, 1),
         n_mels=bundle.config.features.n_mels,
         class_table="\n".join(rows),
         external=metrics.get("external_test"),
