@@ -230,6 +230,8 @@ def load_bundle(directory: str | Path | None = None) -> Bundle:
     """
     import keras
 
+    import ser.model  # noqa: F401  (registers the layers a bundle may name: PoolProbabilities)
+
     directory = check_bundle_files(Path(directory) if directory else DEFAULT_BUNDLE_DIR)
     config, info = read_bundle_config(directory)
     expected = feature_names(config.features)
@@ -246,8 +248,6 @@ def load_bundle(directory: str | Path | None = None) -> Bundle:
     labels = _read_json(directory / LABELS_FILE).get("classes")
     if not labels or len(set(labels)) != len(labels):
         raise BundleError(f"{directory}/{LABELS_FILE}: 'classes' must be a list of unique names")
-    import ser.model  # noqa: F401  (registers the layers bundles may name, e.g. PoolProbabilities)
-
     try:
         model = keras.saving.load_model(directory / MODEL_FILE, compile=False, safe_mode=True)
     except Exception as err:  # keras raises many types for a broken archive

@@ -130,6 +130,11 @@ def outputs_of(result: object) -> dict[str, np.ndarray]:
     return dict(result) if isinstance(result, dict) else {"emotion": result}
 
 
+def _check_rule(rule: str) -> None:
+    if rule not in FUSION_RULES:
+        raise ValueError(f"rule must be one of {FUSION_RULES}, got {rule!r}")
+
+
 def pool_probabilities(parts: list[Any], rule: str = "arithmetic") -> Any:
     """Combine class-probability arrays ``parts`` (each ``(batch, n_classes)``) into one.
 
@@ -137,8 +142,7 @@ def pool_probabilities(parts: list[Any], rule: str = "arithmetic") -> Any:
     softmax of the mean log-probability (a logarithmic opinion pool: a class wins only if no
     member rules it out). Works on numpy arrays and Keras tensors alike.
     """
-    if rule not in FUSION_RULES:
-        raise ValueError(f"rule must be one of {FUSION_RULES}, got {rule!r}")
+    _check_rule(rule)
     stacked = keras.ops.stack(parts, axis=0)
     if rule == "arithmetic":
         return keras.ops.mean(stacked, axis=0)
@@ -152,8 +156,7 @@ class PoolProbabilities(keras.layers.Layer):
 
     def __init__(self, rule: str = "arithmetic", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if rule not in FUSION_RULES:
-            raise ValueError(f"rule must be one of {FUSION_RULES}, got {rule!r}")
+        _check_rule(rule)
         self.rule = rule
 
     def call(self, parts: list[Any]) -> Any:
