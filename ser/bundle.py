@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import platform
@@ -203,7 +204,7 @@ def read_bundle_config(directory: str | Path) -> tuple[SERConfig, dict[str, Any]
             f"{path}: the model was trained on feature version {version}, this code computes "
             f"version {FEATURE_VERSION}; retrain it or use a matching version of ser."
         )
-    known = {"audio", "features", "model", "cnn", "model_type"}
+    known = {f.name for f in dataclasses.fields(SERConfig)}
     try:
         config = SERConfig.from_dict({k: data[k] for k in known if k in data})
     except (TypeError, ValueError) as err:

@@ -76,6 +76,7 @@ def test_intensity_is_not_given_for_neutral():
 def test_fusion_bundle_declares_inputs_and_reports_every_member(toy_bundle):
     config = json.loads((toy_bundle / "config.json").read_text())
     assert config["model_type"] == "fusion"
+    assert config["fusion"] == load_bundle(toy_bundle).config.fusion == "geometric"
     assert config["inputs"] == {
         "features": [len(load_bundle(toy_bundle).scaler.feature_names)],
         "logmel": [CNNConfig.frames, 64],
