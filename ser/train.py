@@ -219,21 +219,22 @@ class _CropEpochs(keras.utils.PyDataset):
         self, data: FeatureSet, files: np.ndarray, n_classes: int, cc: CNNConfig, rng: np.random.Generator
     ) -> None:
         super().__init__()
-        self.args = (data, files, n_classes, cc, rng)
-        self.batch_size = cc.batch_size
-        self.epoch = _cnn_epoch(data, rng.permutation(files), n_classes, cc, rng)
+        self.data, self.files, self.n_classes, self.cc, self.rng = data, files, n_classes, cc, rng
+        self.on_epoch_end()
 
     def __len__(self) -> int:
-        return int(np.ceil(len(self.args[1]) / self.batch_size))
+        return int(np.ceil(len(self.files) / self.cc.batch_size))
 
     def __getitem__(self, i: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        batch = slice(i * self.batch_size, (i + 1) * self.batch_size)
+        batch = slice(i * self.cc.batch_size, (i + 1) * self.cc.batch_size)
         x, targets = self.epoch
         return x[batch], {k: v[batch] for k, v in targets.items()}
 
     def on_epoch_end(self) -> None:
-        data, files, n_classes, cc, rng = self.args
-        self.epoch = _cnn_epoch(data, rng.permutation(files), n_classes, cc, rng)
+        """Draw the next epoch."""
+        self.epoch = _cnn_epoch(
+            self.data, self.rng.permutation(self.files), self.n_classes, self.cc, self.rng
+        )
 
 
 def _cnn_epoch(
