@@ -21,6 +21,7 @@ import gradio as gr
 import numpy as np
 
 from ser.audio import Audio, AudioError, load_audio, to_float
+from ser.config import MEMBER_TITLES, SERConfig
 from ser.hub import ModelSource, ModelSourceError, resolve_model
 from ser.inference import EMOJI, Prediction, Predictor, Window
 from ser.plots import EMOTION_COLORS, mel_figure, probability_figure, timeline_figure, waveform_figure
@@ -99,16 +100,24 @@ def answer_html(result: Prediction) -> str:
     )
 
 
-MODEL_DESCRIPTIONS = {
-    "mlp": "Features computed from one STFT (MFCCs with deltas, log-mel bands, spectral shape and "
-    "contrast, chroma, pitch statistics, rhythm) → a Keras MLP.",
-    "cnn": "A small convolutional network over a 2 s log-mel spectrogram of the speech (Keras), "
-    "with a second head for intensity (normal/strong).",
-    "fusion": "Two models, combined: a small convolutional network over a 2 s log-mel "
-    "spectrogram of the speech (with a second head for intensity: normal/strong), and a Keras "
-    "MLP over features of the same STFT (MFCCs with deltas, log-mel bands, spectral shape and "
-    "contrast, chroma, pitch statistics, rhythm).",
+MEMBER_DESCRIPTIONS = {
+    "mlp": "a Keras MLP over features of one STFT (MFCCs with deltas, log-mel bands, spectral shape "
+    "and contrast, chroma, pitch statistics, rhythm)",
+    "cnn": "a small convolutional network over a 2 s log-mel spectrogram of the speech",
+    "tracks": "a 1-D convolutional network over how pitch, energy, MFCCs, spectral shape and "
+    "chroma move through 2 s of the speech",
 }
+
+
+def model_description(config: SERConfig) -> str:
+    """One sentence on what the model is, from its config."""
+    parts = [MEMBER_DESCRIPTIONS[m] for m in config.members]
+    count = {2: "two", 3: "three"}.get(len(parts), str(len(parts)))
+    text = parts[0] if len(parts) == 1 else f"{count} models, combined: " + "; and ".join(parts)
+    if any(m != "mlp" for m in config.members):
+        text += " (Keras), with a second output for intensity (normal/strong)"
+    return text[0].upper() + text[1:] + "."
+
 
 PLACEHOLDER = '<div class="ser-placeholder">Upload or record speech to see its emotion.</div>'
 
@@ -152,7 +161,7 @@ def about_markdown(predictor: Predictor) -> str:
         "2 fixed sentences, 20 professional actors (actors 21–24 withheld as an external test). "
         "Licence CC BY-NC-SA 4.0 — non-commercial use only.",
         "",
-        "**Model.** " + MODEL_DESCRIPTIONS[predictor.config.model_type],
+        "**Model.** " + model_description(predictor.config),
     ]
     summary = metrics.get("summary")
     if summary:
@@ -171,7 +180,7 @@ def about_markdown(predictor: Predictor) -> str:
             lines += [
                 "On the same folds, each part alone: "
                 + ", ".join(
-                    f"{name.upper()} UAR {m['summary']['uar']['mean']:.1%}"
+                    f"{MEMBER_TITLES[name]} UAR {m['summary']['uar']['mean']:.1%}"
                     for name, m in models.items()
                     if name != predictor.config.model_type
                 )

@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     import librosa
 
     from ser.audio import load_audio
-    from ser.features import BAND_HZ, extract, extract_inputs, logmel_crop
+    from ser.features import BAND_HZ, extract, extract_inputs, frame_crop
 
     y3, sr, source = test_clip(3.0)
     audio = load_audio((sr, y3))
@@ -111,14 +111,18 @@ def main(argv: list[str] | None = None) -> int:
     predictor = predictor_from_args(args)
     predictor.warmup()
     config = predictor.config
-    frames = config.cnn.frames if "logmel" in config.inputs else None
-    if frames:
-        results["features_and_logmel_ms"] = median_ms(
-            lambda: extract_inputs(speech, audio.sample_rate, config.features, logmel_frames=frames),
-            args.repeats,
+    crops = {
+        "logmel_frames": config.cnn.frames if "logmel" in config.inputs else None,
+        "track_frames": config.tracks.frames if "tracks" in config.inputs else None,
+    }
+    if any(crops.values()):  # the same pass, also cutting the crops the model takes
+        results["features_and_crops_ms"] = median_ms(
+            lambda: extract_inputs(speech, audio.sample_rate, config.features, **crops), args.repeats
         )
-    inputs = extract_inputs(speech, audio.sample_rate, config.features, logmel_frames=frames)
-    row = predictor.model_input(inputs.vectors, inputs.logmels)
+    inputs = extract_inputs(speech, audio.sample_rate, config.features, **crops)
+    row = predictor.model_input(
+        {"features": inputs.vectors, "logmel": inputs.logmels, "tracks": inputs.tracks}
+    )
     model = predictor.bundle.model
     results["model_predict_ms"] = median_ms(lambda: model.predict(row, verbose=0), args.repeats)
     results["model_direct_call_ms"] = median_ms(lambda: model(row, training=False), args.repeats)
@@ -136,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
             mel = librosa.feature.melspectrogram(
                 S=power, sr=audio.sample_rate, n_mels=config.features.n_mels, fmax=BAND_HZ
             )
-            crop = logmel_crop(librosa.power_to_db(mel, ref=1.0, top_db=80.0), config.cnn.frames)
+            crop = frame_crop(librosa.power_to_db(mel, ref=1.0, top_db=80.0), config.cnn.frames)
             cnn.predict_on_batch(crop[None])
 
         results["cnn_alone_with_spectrogram_ms"] = median_ms(cnn_alone, args.repeats)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Train with speaker-disjoint cross-validation and write a model bundle.
 
-Example (the shipped default: the fusion of a log-mel CNN and a feature MLP):
+Example (the shipped default: the fusion of a 1-D CNN over the acoustic tracks and a log-mel CNN):
     python scripts/train.py --data ../shared/data/ravdess --out models/default
 """
 
@@ -13,7 +13,7 @@ import json
 import logging
 
 from _common import parse_actors, setup_logging
-from ser.config import MODEL_TYPES, CNNConfig, ModelConfig, SERConfig
+from ser.config import MEMBER_INPUTS, MODEL_TYPES, CNNConfig, ModelConfig, SERConfig
 from ser.datasets import check_labels, manifest_items, ravdess_items
 from ser.metrics import format_table
 from ser.train import train
@@ -31,7 +31,14 @@ def main(argv: list[str] | None = None) -> int:
         "--model-type",
         choices=MODEL_TYPES,
         default="fusion",
-        help="mlp (feature vector), cnn (log-mel crops) or fusion (both, combined; default)",
+        help="mlp (feature vector), cnn (log-mel crops), tracks (crops of the acoustic tracks) or "
+        "fusion (several of them, combined; default)",
+    )
+    p.add_argument(
+        "--fusion-members",
+        default=",".join(SERConfig.fusion_members),
+        help=f"models a fusion combines, comma-separated, from {', '.join(MEMBER_INPUTS)} "
+        f"(default {','.join(SERConfig.fusion_members)})",
     )
     p.add_argument(
         "--actors",
@@ -61,6 +68,13 @@ def main(argv: list[str] | None = None) -> int:
         help="CNN: filters per conv block, comma-separated",
     )
     p.add_argument("--cnn-ensemble", type=int, default=CNNConfig.ensemble, help="CNNs averaged (seeds)")
+    tracks_defaults = SERConfig().tracks
+    p.add_argument("--tracks-epochs", type=int, default=tracks_defaults.epochs, help="track CNN: epochs")
+    p.add_argument(
+        "--tracks-channels",
+        default=",".join(map(str, tracks_defaults.channels)),
+        help="track CNN: filters per conv block, comma-separated",
+    )
     p.add_argument("--seed", type=int, default=ModelConfig.seed)
     p.add_argument("--name", help="model name recorded in config.json")
     p.add_argument("-v", "--verbose", action="store_true")
@@ -89,7 +103,19 @@ def main(argv: list[str] | None = None) -> int:
         ensemble=args.cnn_ensemble,
         seed=args.seed,
     )
-    config = SERConfig(model=model_cfg, cnn=cnn_cfg, model_type=args.model_type)
+    tracks_cfg = dataclasses.replace(
+        tracks_defaults,
+        epochs=args.tracks_epochs,
+        channels=tuple(int(c) for c in args.tracks_channels.split(",")),
+        seed=args.seed,
+    )
+    config = SERConfig(
+        model=model_cfg,
+        cnn=cnn_cfg,
+        tracks=tracks_cfg,
+        model_type=args.model_type,
+        fusion_members=tuple(args.fusion_members.split(",")),
+    )
     logger.info("%d files from %d speakers", len(items), len({it.speaker for it in items}))
     metrics = train(
         items,

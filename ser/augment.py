@@ -40,14 +40,17 @@ def spec_augment(
     freq_mask_bands: int = 8,
     time_masks: int = 2,
     time_mask_frames: int = 24,
+    fill: np.ndarray | None = None,
 ) -> np.ndarray:
-    """SpecAugment: mask random mel bands and frame ranges of each crop with its mean.
+    """SpecAugment: mask random rows (mel bands, tracks) and frame ranges of each crop.
 
     Args:
-        crops: Log-mel crops, shape ``(n, frames, n_mels)``; not modified.
+        crops: Crops, shape ``(n, frames, rows)``; not modified.
         rng: Source of randomness.
-        freq_masks: Masks over mel bands per crop, each 0 to ``freq_mask_bands`` wide.
+        freq_masks: Masks over rows per crop, each 0 to ``freq_mask_bands`` wide.
         time_masks: Masks over frames per crop, each 0 to ``time_mask_frames`` wide.
+        fill: What masked cells become, one value per row (e.g. the training mean); ``None``:
+            the crop's mean.
 
     Returns:
         The masked copy, same shape.
@@ -55,15 +58,15 @@ def spec_augment(
     out = crops.copy()
     n, frames, bands = out.shape
     for x in out:
-        fill = x.mean()
+        value = np.full(bands, x.mean(), dtype=out.dtype) if fill is None else fill
         for _ in range(freq_masks):
             width = rng.integers(0, freq_mask_bands + 1)
             start = rng.integers(0, bands - width + 1)
-            x[:, start : start + width] = fill
+            x[:, start : start + width] = value[start : start + width]
         for _ in range(time_masks):
             width = rng.integers(0, time_mask_frames + 1)
             start = rng.integers(0, frames - width + 1)
-            x[start : start + width] = fill
+            x[start : start + width] = value
     return out
 
 

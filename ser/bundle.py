@@ -1,12 +1,12 @@
 """The model bundle: a folder with everything a prediction needs, in safe formats.
 
-``model.keras``   the Keras model (no pickles): named inputs ``"features"`` and/or ``"logmel"``,
-                  outputs ``"emotion"`` and, when trained with intensity labels, ``"intensity"``
+``model.keras``   the Keras model (no pickles): named inputs ``"features"``, ``"logmel"`` and/or
+                  ``"tracks"`` (:data:`ser.config.MEMBER_INPUTS`), outputs ``"emotion"`` and, when trained with intensity labels, ``"intensity"``
 ``scaler.json``   per-feature mean and scale, with the feature names they belong to (only for
-                  model types that take the feature vector; the CNN standardises inside itself)
+                  model types that take the feature vector; the CNNs standardise inside themselves)
 ``labels.json``   the label encoder: the ordered class names
-``config.json``   :class:`ser.config.SERConfig` (with ``model_type``: mlp, cnn or fusion, and
-                  the log-mel crop), feature version, inputs and outputs, library versions
+``config.json``   :class:`ser.config.SERConfig` (with ``model_type``: mlp, cnn, tracks or fusion,
+                  the fusion's members and the crop lengths), feature version, inputs and outputs, library versions
 ``metrics.json``  cross-validation results (optional for loading, required to publish)
 """
 
@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ser.config import FEATURE_VERSION, SERConfig
-from ser.features import feature_names
+from ser.features import feature_names, track_names
 
 logger = logging.getLogger(__name__)
 
@@ -231,7 +231,7 @@ def load_bundle(directory: str | Path | None = None) -> Bundle:
     """
     import keras
 
-    import ser.model  # noqa: F401  (registers the layers a bundle may name: PoolProbabilities)
+    import ser.model  # noqa: F401  (registers the layers a bundle may name: PoolProbabilities, …)
 
     directory = check_bundle_files(Path(directory) if directory else DEFAULT_BUNDLE_DIR)
     config, info = read_bundle_config(directory)
@@ -256,6 +256,7 @@ def load_bundle(directory: str | Path | None = None) -> Bundle:
     expected_inputs = {
         "features": (None, len(expected)),
         "logmel": (None, config.cnn.frames, config.features.n_mels),
+        "tracks": (None, config.tracks.frames, len(track_names(config.features))),
     }
     inputs = model_input_shapes(model)
     wanted = {k: expected_inputs[k] for k in config.inputs}

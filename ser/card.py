@@ -7,11 +7,17 @@ from pathlib import Path
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from ser.bundle import Bundle
-from ser.features import feature_names
+from ser.features import feature_names, track_names
 from ser.metrics import format_models_table, format_table
 
 #: The card template shipped at the top level of the repository.
 TEMPLATE = Path(__file__).resolve().parents[1] / "model_card.md"
+#: How the card's first paragraph describes each kind of model.
+MEMBER_SUMMARIES = {
+    "mlp": "an MLP over {n_features} acoustic features",
+    "cnn": "a CNN over the log-mel spectrogram",
+    "tracks": "a 1-D CNN over how pitch, energy, MFCCs and spectral shape move through time",
+}
 _METRICS = (
     ("accuracy", "accuracy", "Accuracy"),
     ("uar", "recall", "UAR (unweighted average recall)"),
@@ -71,7 +77,10 @@ def render_card(bundle: Bundle, repo_id: str, template: Path = TEMPLATE) -> Mode
                 f"| {label} | {r['precision']:.2f} | {r['recall']:.2f} | {r['f1-score']:.2f} | "
                 f"{int(r['support'])} |"
             )
-    mc, cc = bundle.config.model, bundle.config.cnn
+    config = bundle.config
+    mc, cc, tc = config.model, config.cnn, config.tracks
+    n_features = len(feature_names(config.features))
+    frame_s = config.features.hop_length / config.audio.sample_rate
     summary = metrics["summary"]
     final = metrics.get("final_fit", {})
     return ModelCard.from_template(
@@ -80,22 +89,27 @@ def render_card(bundle: Bundle, repo_id: str, template: Path = TEMPLATE) -> Mode
         model_name=model_name,
         repo_id=repo_id,
         classes=bundle.labels,
-        model_type=bundle.config.model_type,
-        fusion=bundle.config.fusion,
-        inputs=bundle.config.inputs,
-        n_features=len(feature_names(bundle.config.features)),
+        model_type=config.model_type,
+        members=config.members,
+        member_summaries=[MEMBER_SUMMARIES[m].format(n_features=n_features) for m in config.members],
+        fusion=config.fusion,
+        inputs=config.inputs,
+        n_features=n_features,
         n_folds=len(metrics.get("folds", [])),
         cv_table=format_table(summary),
         models_table=format_models_table(metrics["models"]) if "models" in metrics else None,
         intensity=summary.get("intensity_accuracy"),
         training_minutes=metrics.get("training_minutes"),
         cnn=cc,
-        crop_s=round(cc.frames * bundle.config.features.hop_length / bundle.config.audio.sample_rate, 1),
-        n_mels=bundle.config.features.n_mels,
+        crop_s=round(cc.frames * frame_s, 1),
+        n_mels=config.features.n_mels,
+        tracks=tc,
+        tracks_crop_s=round(tc.frames * frame_s, 1),
+        n_tracks=len(track_names(config.features)),
         class_table="\n".join(rows),
         external=metrics.get("external_test"),
-        sample_rate=bundle.config.audio.sample_rate,
-        feature_version=bundle.config.features.version,
+        sample_rate=config.audio.sample_rate,
+        feature_version=config.features.version,
         hidden="-".join(map(str, mc.hidden)),
         dropout=mc.dropout,
         l2=mc.l2,

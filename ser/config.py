@@ -117,8 +117,15 @@ class ModelConfig:
     seed: int = 42
 
 
-#: The kinds of model a bundle can hold.
-MODEL_TYPES: tuple[str, ...] = ("mlp", "cnn", "fusion")
+#: The single models and the input each takes: the feature vector, a log-mel crop, or a crop
+#: of the per-frame acoustic tracks (:func:`ser.features.track_matrix`).
+MEMBER_INPUTS: dict[str, str] = {"mlp": "features", "cnn": "logmel", "tracks": "tracks"}
+
+#: What people call each single model.
+MEMBER_TITLES: dict[str, str] = {"mlp": "MLP", "cnn": "log-mel CNN", "tracks": "track CNN"}
+
+#: The kinds of model a bundle can hold: a single model, or a fusion of several.
+MODEL_TYPES: tuple[str, ...] = (*MEMBER_INPUTS, "fusion")
 
 #: How a fusion combines its members' emotion probabilities (:func:`ser.model.pool_probabilities`).
 FUSION_RULES: tuple[str, ...] = ("arithmetic", "geometric")
@@ -126,25 +133,31 @@ FUSION_RULES: tuple[str, ...] = ("arithmetic", "geometric")
 
 @dataclass(frozen=True)
 class CNNConfig:
-    """The log-mel CNN and how it is trained (see :mod:`ser.model` and :mod:`ser.train`).
+    """A convolutional model over a crop of frames and how it is trained (see :mod:`ser.model`
+    and :mod:`ser.train`).
 
-    Its input is a crop of the log-mel spectrogram :func:`ser.features.frame_tracks` computes
-    (``FeatureConfig.n_mels`` bands, one frame per ``FeatureConfig.hop_length`` samples).
+    Serves both conv models. ``SERConfig.cnn``: a 2-D CNN over the log-mel spectrogram
+    (``FeatureConfig.n_mels`` bands). ``SERConfig.tracks``: a 1-D CNN over the per-frame
+    acoustic tracks (:func:`ser.features.track_matrix`). Both have one frame per
+    ``FeatureConfig.hop_length`` samples, from the same STFT.
 
     Attributes:
         frames: Crop length in frames (192 × 256 samples at 22.05 kHz ≈ 2.2 s, as long as three
-            quarters of the RAVDESS utterances); shorter speech is padded with the clip's quietest
-            value, longer speech cropped (randomly in training, centred at inference).
+            quarters of the RAVDESS utterances); shorter speech is padded (log-mel: with the
+            clip's quietest value; tracks: with the training mean), longer speech cropped
+            (randomly in training, centred at inference).
         time_pool: Frames averaged together before the first convolution (cost ÷ this).
         channels: Filters of the Conv → BatchNorm → ReLU → MaxPool blocks.
+        kernel_size: Width of each convolution (3 × 3 in 2-D; ``kernel_size`` frames in 1-D).
         dropout: Dropout before the output layers.
         epochs: Training epochs (one random augmented version of every training file each).
         learning_rate: Peak rate of the warm-up + cosine schedule (AdamW).
         weight_decay: AdamW's decoupled weight decay.
         batch_size: Crops per step.
         mixup_alpha: Beta(α, α) parameter of mixup (0: none).
-        freq_masks: SpecAugment frequency masks per crop, each up to ``freq_mask_bands`` wide.
-        freq_mask_bands: Widest frequency mask (mel bands).
+        freq_masks: SpecAugment masks over rows (mel bands, tracks) per crop, each up to
+            ``freq_mask_bands`` wide.
+        freq_mask_bands: Widest row mask.
         time_masks: SpecAugment time masks per crop, each up to ``time_mask_frames`` wide.
         time_mask_frames: Widest time mask (frames).
         intensity_weight: Loss weight of the intensity head (normal/strong), when labels have it.
@@ -155,6 +168,7 @@ class CNNConfig:
     frames: int = 192
     time_pool: int = 2
     channels: tuple[int, ...] = (16, 32, 64, 128)
+    kernel_size: int = 3
     dropout: float = 0.3
     epochs: int = 60
     learning_rate: float = 2e-3
@@ -170,14 +184,21 @@ class CNNConfig:
     seed: int = 42
 
 
+def _track_cnn_config() -> CNNConfig:
+    return CNNConfig(time_pool=1, channels=(64, 128, 128), kernel_size=5)
+
+
 @dataclass(frozen=True)
 class SERConfig:
     """Everything a bundle needs to reproduce its preprocessing and training.
 
     Attributes:
-        model_type: ``"mlp"`` (feature vector), ``"cnn"`` (log-mel crop) or ``"fusion"`` (both
-            models' probabilities pooled).
-        fusion: How a fusion pools the two models' emotion probabilities: ``"geometric"`` (the
+        model: The MLP over the feature vector.
+        cnn: The 2-D CNN over log-mel crops.
+        tracks: The 1-D CNN over crops of the per-frame acoustic tracks.
+        model_type: One of :data:`MEMBER_INPUTS` (a single model) or ``"fusion"``.
+        fusion_members: The models a fusion pools (two or more of :data:`MEMBER_INPUTS`).
+        fusion: How a fusion pools its members' emotion probabilities: ``"geometric"`` (the
             normalised geometric mean) or ``"arithmetic"`` (the mean; bundles from before this
             field).
     """
@@ -186,7 +207,9 @@ class SERConfig:
     features: FeatureConfig = field(default_factory=FeatureConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     cnn: CNNConfig = field(default_factory=CNNConfig)
+    tracks: CNNConfig = field(default_factory=_track_cnn_config)
     model_type: str = "mlp"
+    fusion_members: tuple[str, ...] = ("tracks", "cnn")
     fusion: str = "geometric"
 
     def __post_init__(self) -> None:
@@ -194,11 +217,25 @@ class SERConfig:
             raise ValueError(f"model_type must be one of {MODEL_TYPES}, got {self.model_type!r}")
         if self.fusion not in FUSION_RULES:
             raise ValueError(f"fusion must be one of {FUSION_RULES}, got {self.fusion!r}")
+        members = self.fusion_members
+        if len(members) < 2 or len(set(members)) != len(members) or not set(members) <= set(MEMBER_INPUTS):
+            raise ValueError(
+                f"fusion_members must be two or more different ones of {tuple(MEMBER_INPUTS)}, got {members!r}"
+            )
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        """The single models this model type trains: ``fusion_members`` for a fusion."""
+        return self.fusion_members if self.model_type == "fusion" else (self.model_type,)
 
     @property
     def inputs(self) -> tuple[str, ...]:
-        """Names of the model's inputs: ``"features"`` (the vector) and/or ``"logmel"`` (a crop)."""
-        return {"mlp": ("features",), "cnn": ("logmel",), "fusion": ("features", "logmel")}[self.model_type]
+        """Names of the model's inputs (see :data:`MEMBER_INPUTS`), in member order."""
+        return tuple(MEMBER_INPUTS[m] for m in self.members)
+
+    def conv(self, member: str) -> CNNConfig:
+        """The settings of conv model ``member`` (``"cnn"`` or ``"tracks"``)."""
+        return {"cnn": self.cnn, "tracks": self.tracks}[member]
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict."""
@@ -210,14 +247,20 @@ class SERConfig:
         model = dict(data.get("model", {}))
         if "hidden" in model:
             model["hidden"] = tuple(model["hidden"])
-        cnn = dict(data.get("cnn", {}))
-        if "channels" in cnn:
-            cnn["channels"] = tuple(cnn["channels"])
+        convs = {}
+        for key in ("cnn", "tracks"):
+            conv = dict(data.get(key, {}))
+            if "channels" in conv:
+                conv["channels"] = tuple(conv["channels"])
+            convs[key] = conv
         return cls(
             audio=AudioConfig(**data.get("audio", {})),
             features=FeatureConfig(**data.get("features", {})),
             model=ModelConfig(**model),
-            cnn=CNNConfig(**cnn),
+            cnn=CNNConfig(**convs["cnn"]),
+            tracks=dataclasses.replace(_track_cnn_config(), **convs["tracks"]),
             model_type=data.get("model_type", "mlp"),
+            # bundles from before these fields fused the MLP and the CNN by the arithmetic mean
+            fusion_members=tuple(data.get("fusion_members", ("mlp", "cnn"))),
             fusion=data.get("fusion", "arithmetic"),
         )

@@ -1,5 +1,5 @@
-"""Model inputs of many files (feature vectors and log-mel spectrograms): parallel, cached on
-disk, with augmented copies.
+"""Model inputs of many files (feature vectors, log-mel spectrograms, acoustic tracks):
+parallel, cached on disk, with augmented copies.
 
 Kept free of TensorFlow so that worker processes start fast.
 """
@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 from ser.audio import Audio, AudioError, decode, prepare
 from ser.augment import augment, make_augmenter
 from ser.config import SERConfig
-from ser.features import frame_tracks, summarise
+from ser.features import frame_tracks, summarise, track_matrix
 
 logger = logging.getLogger(__name__)
 
@@ -31,16 +31,28 @@ class FileInputs:
     Attributes:
         vectors: Feature vectors of the speech part, shape ``(1 + copies, F)``.
         logmels: Log-mel spectrograms of the speech part, each ``(n_mels, n_frames)`` float16.
+        tracks: Acoustic tracks of the speech part (:func:`ser.features.track_matrix`), each
+            ``(n_tracks, n_frames)`` float16.
     """
 
     vectors: np.ndarray
     logmels: list[np.ndarray]
+    tracks: list[np.ndarray]
 
 
-def clip_inputs(audio: Audio, config: SERConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Feature vector and whole log-mel spectrogram (float16) of a prepared recording's speech."""
+#: Bump when what a cache file holds changes (2: acoustic tracks added).
+CACHE_FORMAT = 2
+
+
+def clip_inputs(audio: Audio, config: SERConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Feature vector, whole log-mel spectrogram and acoustic tracks (both float16) of a
+    prepared recording's speech."""
     tracks = frame_tracks(audio.speech, audio.sample_rate, config.features)
-    return summarise(tracks, config=config.features), tracks.log_mel.astype(np.float16)
+    return (
+        summarise(tracks, config=config.features),
+        tracks.log_mel.astype(np.float16),
+        track_matrix(tracks).astype(np.float16),
+    )
 
 
 def file_inputs(path: str | Path, config: SERConfig, copies: int = 0, seed: int = 0) -> FileInputs:
@@ -61,6 +73,7 @@ def cache_key(raw: bytes, config: SERConfig, copies: int, seed: int) -> str:
         "features": config.to_dict()["features"],
         "copies": copies,
         "seed": seed,
+        "format": CACHE_FORMAT,
     }
     h.update(json.dumps(settings, sort_keys=True).encode())
     return h.hexdigest()
@@ -79,7 +92,8 @@ def _inputs_of(raw: bytes, config: SERConfig, copies: int, seed: int, name: str)
         except AudioError as err:  # e.g. noise drowned the speech: keep the clean row instead
             logger.debug("augmented copy %d of %s rejected (%s)", k, name, err)
             rows.append(rows[0])
-    return FileInputs(np.stack([v for v, _ in rows]), [m for _, m in rows])
+    vectors, logmels, tracks = zip(*rows)
+    return FileInputs(np.stack(vectors), list(logmels), list(tracks))
 
 
 def _cached_file_inputs(
@@ -92,13 +106,18 @@ def _cached_file_inputs(
     if target.is_file():
         with np.load(target) as stored:
             bounds = np.cumsum(stored["lengths"])[:-1]
-            return FileInputs(stored["vectors"], np.split(stored["logmel"], bounds, axis=1))
+            return FileInputs(
+                stored["vectors"],
+                np.split(stored["logmel"], bounds, axis=1),
+                np.split(stored["tracks"], bounds, axis=1),
+            )
     inputs = _inputs_of(raw, config, copies, seed, name=str(path))
     tmp = target.with_suffix(f".{id(inputs)}.tmp.npz")
     np.savez(
         tmp,
         vectors=inputs.vectors,
         logmel=np.concatenate(inputs.logmels, axis=1),
+        tracks=np.concatenate(inputs.tracks, axis=1),
         lengths=np.array([m.shape[1] for m in inputs.logmels]),
     )
     tmp.replace(target)

@@ -237,27 +237,79 @@ def window_bounds(duration_s: float, config: FeatureConfig | None = None) -> lis
     return [(float(s), float(s + config.window_s)) for s in starts]
 
 
-def logmel_crop(log_mel: np.ndarray, frames: int, offset: int | None = None) -> np.ndarray:
-    """A fixed-length piece of a log-mel spectrogram, as the CNN takes it.
+def track_names(config: FeatureConfig | None = None) -> list[str]:
+    """Names of the rows of :func:`track_matrix`, in order."""
+    config = config or FeatureConfig()
+    mfcc = [f"mfcc{d}{i}" for d in ("", "_delta", "_delta2") for i in range(config.n_mfcc)]
+    return [
+        "f0_st",
+        "voiced",
+        "rms_db_re_max",
+        "zcr",
+        "centroid_khz",
+        "bandwidth_khz",
+        "rolloff_khz",
+        "flatness",
+        *(f"contrast_band{i}" for i in range(_CONTRAST_BANDS + 1)),
+        *mfcc,
+        *(f"chroma_{c}" for c in _PITCH_CLASSES),
+        *(f"tonnetz_{t}" for t in _TONNETZ),
+        "onset_strength",
+    ]
 
-    Args:
-        log_mel: Log-mel power in dB, shape ``(n_mels, n_frames)``.
-        frames: Length of the crop.
-        offset: Longer input: the first frame kept. Shorter input: where it starts inside the
-            crop, which is padded with the input's quietest value. ``None`` centres it.
+
+def track_matrix(tracks: FrameTracks) -> np.ndarray:
+    """The per-frame acoustic tracks stacked as rows (see :func:`track_names`), for the 1-D CNN.
+
+    F0 is in semitones re 100 Hz and 0 where unvoiced (the ``voiced`` row says which); energy
+    is in dB re the loudest frame, so the matrix does not depend on the recording level.
 
     Returns:
-        float32 array of shape ``(frames, n_mels)`` (time first).
+        float32 array of shape ``(n_tracks, n_frames)``.
     """
-    n = log_mel.shape[1]
+    voiced = np.isfinite(tracks.f0)
+    return np.vstack(
+        [
+            np.where(voiced, tracks.f0, 0.0),
+            voiced,
+            tracks.rms_db - tracks.rms_db.max(),
+            tracks.zcr,
+            tracks.shape,
+            tracks.contrast,
+            tracks.mfcc,
+            tracks.chroma,
+            tracks.tonnetz,
+            tracks.onset,
+        ]
+    ).astype(np.float32)
+
+
+def frame_crop(
+    matrix: np.ndarray, frames: int, offset: int | None = None, fill: float | np.ndarray | None = None
+) -> np.ndarray:
+    """A fixed-length piece of a ``(rows, n_frames)`` matrix (log-mel, tracks), as a CNN takes it.
+
+    Args:
+        matrix: Per-frame values, shape ``(rows, n_frames)``.
+        frames: Length of the crop.
+        offset: Longer input: the first frame kept. Shorter input: where it starts inside the
+            crop. ``None`` centres it.
+        fill: Padding of shorter input: a value, or one per row; ``None``: the matrix's
+            smallest value (the quietest point of a log-mel spectrogram).
+
+    Returns:
+        float32 array of shape ``(frames, rows)`` (time first).
+    """
+    n = matrix.shape[1]
     spare = abs(n - frames)
     offset = spare // 2 if offset is None else offset
     if not 0 <= offset <= spare:
         raise ValueError(f"offset {offset} outside [0, {spare}]")
     if n >= frames:
-        return np.ascontiguousarray(log_mel[:, offset : offset + frames].T, dtype=np.float32)
-    out = np.full((frames, log_mel.shape[0]), log_mel.min(), dtype=np.float32)
-    out[offset : offset + n] = log_mel.T
+        return np.ascontiguousarray(matrix[:, offset : offset + frames].T, dtype=np.float32)
+    out = np.empty((frames, matrix.shape[0]), dtype=np.float32)
+    out[:] = matrix.min() if fill is None else fill
+    out[offset : offset + n] = matrix.T
     return out
 
 
@@ -269,15 +321,22 @@ class ModelInputs:
         vectors: Feature vectors, shape ``(n_windows, n_features)``.
         logmels: Log-mel crops, shape ``(n_windows, frames, n_mels)``; ``None`` unless asked for.
         bounds: Each window's (start, end) in seconds from the start of the signal.
+        tracks: Crops of the acoustic tracks, shape ``(n_windows, frames, n_tracks)``, padded
+            with NaN (the 1-D CNN reads NaN as its training mean); ``None`` unless asked for.
     """
 
     vectors: np.ndarray
     logmels: np.ndarray | None
     bounds: list[tuple[float, float]]
+    tracks: np.ndarray | None = None
 
 
 def extract_inputs(
-    y: np.ndarray, sr: int, config: FeatureConfig | None = None, logmel_frames: int | None = None
+    y: np.ndarray,
+    sr: int,
+    config: FeatureConfig | None = None,
+    logmel_frames: int | None = None,
+    track_frames: int | None = None,
 ) -> ModelInputs:
     """Model inputs of a signal from one pass over it: one window when it fits in
     ``config.window_s``, else one per window of :func:`window_bounds`.
@@ -286,7 +345,8 @@ def extract_inputs(
         y: Mono float signal at ``sr`` Hz (as :func:`ser.audio.load_audio` prepares it).
         sr: Sample rate (Hz).
         config: Feature settings.
-        logmel_frames: Also return centred log-mel crops of this many frames (for a CNN).
+        logmel_frames: Also return centred log-mel crops of this many frames (for the CNN).
+        track_frames: Also return centred crops of the acoustic tracks (for the 1-D CNN).
     """
     config = config or FeatureConfig()
     tracks = frame_tracks(y, sr, config)
@@ -298,11 +358,15 @@ def extract_inputs(
         ranges = [(tracks.frame_of(s), tracks.frame_of(e) + 1) for s, e in bounds]
     vectors = np.stack([summarise(tracks, a, b, config) for a, b in ranges])
     logmels = (
-        np.stack([logmel_crop(tracks.log_mel[:, a:b], logmel_frames) for a, b in ranges])
+        np.stack([frame_crop(tracks.log_mel[:, a:b], logmel_frames) for a, b in ranges])
         if logmel_frames
         else None
     )
-    return ModelInputs(vectors, logmels, bounds)
+    track_crops = None
+    if track_frames:
+        matrix = track_matrix(tracks)
+        track_crops = np.stack([frame_crop(matrix[:, a:b], track_frames, fill=np.nan) for a, b in ranges])
+    return ModelInputs(vectors, logmels, bounds, track_crops)
 
 
 def extract_windows(

@@ -136,6 +136,8 @@ class Analysis:
         vectors: Feature rows, shape ``(n, F)``: one clip vector, or one per window.
         logmels: Log-mel crops of the same windows, ``(n, frames, n_mels)``, when the model
             takes them, else ``None``.
+        tracks: Acoustic-track crops of the same windows, ``(n, frames, n_tracks)``, when the
+            model takes them, else ``None``.
         bounds: Each row's (start, end) in seconds from the recording's start.
         audio_info: Duration, speech ratio and intervals, original rate, channels, format, warnings.
         elapsed_ms: Time spent on decoding and features.
@@ -146,6 +148,11 @@ class Analysis:
     bounds: list[tuple[float, float]]
     audio_info: dict[str, Any]
     elapsed_ms: float
+    tracks: np.ndarray | None = None
+
+    def model_inputs(self) -> dict[str, np.ndarray | None]:
+        """The inputs by model input name (see :data:`ser.config.MEMBER_INPUTS`)."""
+        return {"features": self.vectors, "logmel": self.logmels, "tracks": self.tracks}
 
 
 def analyse(source: AudioSource | Audio, config: SERConfig) -> Analysis:
@@ -159,8 +166,13 @@ def analyse(source: AudioSource | Audio, config: SERConfig) -> Analysis:
     audio = source if isinstance(source, Audio) else load_audio(source, config.audio)
     sr = audio.sample_rate
     offset = audio.speech_offset_s
-    frames = config.cnn.frames if "logmel" in config.inputs else None
-    inputs = extract_inputs(audio.speech, sr, config.features, logmel_frames=frames)
+    inputs = extract_inputs(
+        audio.speech,
+        sr,
+        config.features,
+        logmel_frames=config.cnn.frames if "logmel" in config.inputs else None,
+        track_frames=config.tracks.frames if "tracks" in config.inputs else None,
+    )
     bounds = [(round(s + offset, 3), round(e + offset, 3)) for s, e in inputs.bounds]
     info = {
         "duration_s": round(audio.duration_s, 3),
@@ -173,7 +185,8 @@ def analyse(source: AudioSource | Audio, config: SERConfig) -> Analysis:
         "acoustics": acoustic_summary(inputs.vectors.mean(axis=0), config.features),
         "warnings": list(audio.warnings),
     }
-    return Analysis(inputs.vectors, inputs.logmels, bounds, info, (time.perf_counter() - start) * 1000)
+    elapsed_ms = (time.perf_counter() - start) * 1000
+    return Analysis(inputs.vectors, inputs.logmels, bounds, info, elapsed_ms, inputs.tracks)
 
 
 def _safe_analyse(source: AudioSource, config: SERConfig) -> Analysis | AudioError:
@@ -207,33 +220,33 @@ class Predictor:
         y = envelope * np.sin(2 * np.pi * (140 + 30 * np.sin(2 * np.pi * t)) * t)
         self.predict((sr, y.astype(np.float32)))
 
-    def model_input(self, vectors: np.ndarray, logmels: np.ndarray | None = None) -> Any:
-        """What the Keras model takes: the standardised vectors and/or the log-mel crops (a dict
-        when it takes both)."""
-        given = {"features": vectors, "logmel": logmels}
+    def model_input(self, given: dict[str, np.ndarray | None]) -> Any:
+        """What the Keras model takes from ``given`` inputs by name (:meth:`Analysis.model_inputs`):
+        the standardised vectors and/or the crops (a dict when it takes several)."""
         x = {}
         for name in self.config.inputs:
-            if given[name] is None:
+            if given.get(name) is None:
                 raise ValueError(f"this {self.config.model_type} model needs {name} inputs")
             x[name] = np.asarray(given[name], dtype=np.float32)
         if "features" in x:
             x["features"] = self.bundle.scaler.transform(np.atleast_2d(x["features"]))
         return x if len(x) > 1 else next(iter(x.values()))
 
-    def outputs(self, vectors: np.ndarray, logmels: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    def outputs(self, given: dict[str, np.ndarray | None]) -> dict[str, np.ndarray]:
         """Model outputs for ``n`` windows: ``"emotion"`` probabilities ``(n, n_classes)`` and, when
         the model has it, ``"intensity"`` P(strong) ``(n,)``.
 
         Args:
-            vectors: Feature rows ``(n, F)``.
-            logmels: Log-mel crops ``(n, frames, n_mels)``; required when the model takes them.
+            given: Inputs by name, each with ``n`` rows: ``"features"`` ``(n, F)``, ``"logmel"``
+                ``(n, frames, n_mels)``, ``"tracks"`` ``(n, frames, n_tracks)``; those the model
+                takes must not be ``None``.
 
         Uses ``predict_on_batch`` (a compiled function, ~1 ms): ``model.predict`` costs ~40 ms of
         overhead per call, and an eager call through an averaged ensemble ~30 ms.
         """
         from ser.model import outputs_of
 
-        result = outputs_of(self.bundle.model.predict_on_batch(self.model_input(vectors, logmels)))
+        result = outputs_of(self.bundle.model.predict_on_batch(self.model_input(given)))
         out = {"emotion": np.asarray(result["emotion"], dtype=np.float64)}
         if "intensity" in result:
             out["intensity"] = np.asarray(result["intensity"], dtype=np.float64).reshape(-1)
@@ -250,7 +263,7 @@ class Predictor:
         """
         start = time.perf_counter()
         analysis = analyse(source, self.config)
-        outputs = self.outputs(analysis.vectors, analysis.logmels)
+        outputs = self.outputs(analysis.model_inputs())
         return self._decide(analysis, outputs, time.perf_counter() - start)
 
     def predict_many(
@@ -278,8 +291,10 @@ class Predictor:
         answers = iter([])
         if good:
             outputs = self.outputs(
-                np.concatenate([a.vectors for a in good]),
-                np.concatenate([a.logmels for a in good]) if good[0].logmels is not None else None,
+                {
+                    name: None if first is None else np.concatenate([a.model_inputs()[name] for a in good])
+                    for name, first in good[0].model_inputs().items()
+                }
             )
             cuts = np.cumsum([len(a.vectors) for a in good])[:-1]
             split = {k: np.split(v, cuts) for k, v in outputs.items()}

@@ -1,8 +1,8 @@
-"""The Keras models: an MLP over the feature vector, a CNN over log-mel crops, and their
-combinations (seed ensembles, fusion).
+"""The Keras models: an MLP over the feature vector, a 2-D CNN over log-mel crops, a 1-D CNN
+over crops of the acoustic tracks, and their combinations (seed ensembles, fusion).
 
 Every model maps named inputs (``"features"``: ``(batch, n_features)``; ``"logmel"``:
-``(batch, frames, n_mels)``) to an ``"emotion"`` softmax and, when trained with intensity
+``(batch, frames, n_mels)``; ``"tracks"``: ``(batch, frames, n_tracks)``) to an ``"emotion"`` softmax and, when trained with intensity
 labels, an ``"intensity"`` output: P(strong).
 """
 
@@ -68,7 +68,7 @@ def build_cnn(
     """A small CNN over a log-mel crop, compiled with AdamW on a warm-up + cosine schedule.
 
     The input is standardised per mel band inside the model (``mean``/``variance`` from the
-    training frames), then optionally average-pooled in time; Conv 3×3 → BatchNorm → ReLU →
+    training frames), then optionally average-pooled in time; Conv k×k → BatchNorm → ReLU →
     MaxPool 2×2 blocks follow; the frequency axis is averaged away and the time axis summarised
     by its mean and max.
 
@@ -92,13 +92,74 @@ def build_cnn(
     if config.time_pool > 1:
         x = keras.layers.AveragePooling2D((config.time_pool, 1), name="time_pool")(x)
     for i, filters in enumerate(config.channels):
-        x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv_{i}")(x)
+        x = keras.layers.Conv2D(
+            filters, config.kernel_size, padding="same", use_bias=False, name=f"conv_{i}"
+        )(x)
         x = keras.layers.BatchNormalization(name=f"bn_{i}")(x)
         x = keras.layers.ReLU(name=f"relu_{i}")(x)
         x = keras.layers.MaxPooling2D(2, name=f"pool_{i}")(x)
     frames, bands, filters = x.shape[1:]
     x = keras.layers.AveragePooling2D((1, bands), name="freq_mean")(x)
     x = keras.layers.Reshape((frames, filters))(x)
+    return _heads(inputs, x, n_classes, steps, config, intensity, name)
+
+
+def build_track_cnn(
+    n_tracks: int,
+    n_classes: int,
+    mean: np.ndarray,
+    variance: np.ndarray,
+    steps: int,
+    config: CNNConfig | None = None,
+    intensity: bool = True,
+    name: str = "ser_tracks",
+) -> keras.Model:
+    """A 1-D CNN over a crop of the acoustic tracks, compiled like :func:`build_cnn`.
+
+    The input is standardised per track inside the model (``mean``/``variance`` from the
+    training frames); NaN (padding) then reads as 0, the training mean. Conv1D → BatchNorm →
+    ReLU → MaxPool 2 blocks follow; the time axis is summarised by its mean and max.
+
+    Args:
+        n_tracks: Rows of :func:`ser.features.track_matrix`.
+        n_classes: Number of emotions.
+        mean: Per-track mean of the training frames, shape ``(n_tracks,)``.
+        variance: Per-track variance of the training frames, shape ``(n_tracks,)``.
+        steps: Optimiser steps of the whole training (length of the schedule).
+        config: Architecture and training settings.
+        intensity: Add the ``"intensity"`` head (sigmoid, P(strong)).
+
+    Returns:
+        A model mapping ``(batch, frames, n_tracks)`` to ``{"emotion": (batch, n_classes)[,
+        "intensity": (batch, 1)]}``.
+    """
+    config = config or CNNConfig()
+    inputs = keras.Input(shape=(config.frames, n_tracks), name="tracks")
+    x = keras.layers.Normalization(axis=-1, mean=mean, variance=variance, name="standardise")(inputs)
+    x = FillMissing(name="fill_missing")(x)
+    if config.time_pool > 1:
+        x = keras.layers.AveragePooling1D(config.time_pool, name="time_pool")(x)
+    for i, filters in enumerate(config.channels):
+        x = keras.layers.Conv1D(
+            filters, config.kernel_size, padding="same", use_bias=False, name=f"conv_{i}"
+        )(x)
+        x = keras.layers.BatchNormalization(name=f"bn_{i}")(x)
+        x = keras.layers.ReLU(name=f"relu_{i}")(x)
+        x = keras.layers.MaxPooling1D(2, name=f"pool_{i}")(x)
+    return _heads(inputs, x, n_classes, steps, config, intensity, name)
+
+
+def _heads(
+    inputs: keras.KerasTensor,
+    x: keras.KerasTensor,
+    n_classes: int,
+    steps: int,
+    config: CNNConfig,
+    intensity: bool,
+    name: str,
+) -> keras.Model:
+    """Mean + max over time of ``x`` ``(batch, frames, filters)``, dropout, the output heads, and
+    AdamW on a warm-up + cosine schedule of ``steps`` steps."""
     x = keras.layers.Concatenate(name="time_stats")(
         [keras.layers.GlobalAveragePooling1D()(x), keras.layers.GlobalMaxPooling1D()(x)]
     )
@@ -123,6 +184,14 @@ def build_cnn(
         loss_weights=weights,
     )
     return model
+
+
+@keras.saving.register_keras_serializable(package="ser")
+class FillMissing(keras.layers.Layer):
+    """Replaces NaN with 0 (saved in ``.keras`` files by name)."""
+
+    def call(self, x: Any) -> Any:
+        return keras.ops.where(keras.ops.isnan(x), keras.ops.zeros_like(x), x)
 
 
 def outputs_of(result: object) -> dict[str, np.ndarray]:

@@ -23,10 +23,10 @@ import numpy as np
 
 from ser.augment import mixup, spec_augment
 from ser.bundle import Scaler, save_bundle
-from ser.config import CNNConfig, SERConfig
+from ser.config import MEMBER_INPUTS, MEMBER_TITLES, CNNConfig, SERConfig
 from ser.datasets import Item
 from ser.extraction import dataset_inputs
-from ser.features import feature_names, logmel_crop
+from ser.features import feature_names, frame_crop
 from ser.metrics import confusion, plot_confusion, report, scores, summarise_folds
 
 logger = logging.getLogger(__name__)
@@ -44,6 +44,8 @@ class FeatureSet:
         logmels: Per file, the log-mel spectrograms ``(n_mels, T)`` of the clean file and of
             each augmented copy.
         intensity: 1.0 for strong, 0.0 for normal, ``(n,)``; ``None`` unless every item has one.
+        tracks: Per file, the acoustic tracks ``(n_tracks, T)`` of the clean file and of each
+            augmented copy.
     """
 
     clean: np.ndarray
@@ -52,6 +54,7 @@ class FeatureSet:
     speakers: np.ndarray
     logmels: list[list[np.ndarray]] = field(default_factory=list)
     intensity: np.ndarray | None = None
+    tracks: list[list[np.ndarray]] = field(default_factory=list)
 
     @classmethod
     def from_items(
@@ -75,6 +78,7 @@ class FeatureSet:
             np.array([it.speaker for it in items]),
             [f.logmels for f in files],
             np.array([it.intensity == "strong" for it in items], dtype=np.float32) if known else None,
+            [f.tracks for f in files],
         )
 
     def training_rows(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -84,9 +88,17 @@ class FeatureSet:
         y = np.concatenate([self.y[mask], np.repeat(self.y[mask], copies)])
         return x, y
 
-    def crops(self, mask: np.ndarray, frames: int) -> np.ndarray:
-        """Centred log-mel crops of the clean files in ``mask``, ``(n, frames, n_mels)``."""
-        return np.stack([logmel_crop(self.logmels[i][0], frames) for i in np.flatnonzero(mask)])
+    def matrices(self, member: str) -> list[list[np.ndarray]]:
+        """Per file, the per-frame matrices conv model ``member`` reads (``"cnn"``: log-mel,
+        ``"tracks"``: acoustic tracks), clean first."""
+        return {"cnn": self.logmels, "tracks": self.tracks}[member]
+
+    def crops(self, mask: np.ndarray, member: str, frames: int) -> np.ndarray:
+        """Centred crops of the clean files in ``mask`` for conv model ``member``,
+        ``(n, frames, rows)``, padded as at inference (:func:`ser.features.extract_inputs`)."""
+        fill = np.nan if member == "tracks" else None
+        matrices = self.matrices(member)
+        return np.stack([frame_crop(matrices[i][0], frames, fill=fill) for i in np.flatnonzero(mask)])
 
 
 def speaker_folds(speakers: list[str], n_folds: int) -> list[list[str]]:
@@ -177,38 +189,46 @@ def _fit_one(
     return model, int(np.argmin(history.history[monitor])) + 1
 
 
-def fit_cnn(data: FeatureSet, mask: np.ndarray, n_classes: int, config: SERConfig) -> Any:
-    """Train ``config.cnn.ensemble`` CNNs (seeds ``cnn.seed``, ``+ 1``, …) on the files in ``mask``
-    for ``cnn.epochs`` epochs each, and average them into one model.
+def fit_cnn(
+    data: FeatureSet, mask: np.ndarray, n_classes: int, config: SERConfig, member: str = "cnn"
+) -> Any:
+    """Train conv model ``member`` (``"cnn"``: 2-D over log-mel; ``"tracks"``: 1-D over the
+    acoustic tracks) on the files in ``mask``: ``ensemble`` of them (seeds ``seed``, ``+ 1``, …)
+    for ``epochs`` epochs each, averaged into one model.
 
     Each epoch sees every training file once, as a random one of its clean and augmented
-    versions, randomly cropped or placed in the crop, SpecAugment-masked and mixed up.
+    versions, randomly cropped or placed in the crop, masked (SpecAugment) and mixed up.
     Standardisation statistics come from the clean training files only.
     """
-    from ser.model import average_models, build_cnn
+    from ser.model import average_models, build_cnn, build_track_cnn
 
-    cc = config.cnn
+    cc = config.conv(member)
+    build = build_cnn if member == "cnn" else build_track_cnn
     files = np.flatnonzero(mask)
-    frames = np.concatenate([data.logmels[i][0] for i in files], axis=1).astype(np.float64)
+    matrices = data.matrices(member)
+    frames = np.concatenate([matrices[i][0] for i in files], axis=1).astype(np.float64)
+    mean, variance = frames.mean(axis=1), frames.var(axis=1)
     steps = cc.epochs * int(np.ceil(len(files) / cc.batch_size))
+    # the 1-D CNN pads with the training mean (NaN at inference, which it reads as that mean)
+    fill = mean.astype(np.float32) if member == "tracks" else None
     members = []
     for m in range(cc.ensemble):
         seed = cc.seed + m
         keras.utils.set_random_seed(seed)
         rng = np.random.default_rng(seed)
-        model = build_cnn(
+        model = build(
             frames.shape[0],
             n_classes,
-            frames.mean(axis=1),
-            frames.var(axis=1),
+            mean,
+            variance,
             steps,
             cc,
             intensity=data.intensity is not None,
-            name=f"ser_cnn_{m}",
+            name=f"ser_{member}_{m}",
         )
-        model.fit(_CropEpochs(data, files, n_classes, cc, rng), epochs=cc.epochs, verbose=0)
+        model.fit(_CropEpochs(data, matrices, files, n_classes, cc, rng, fill), epochs=cc.epochs, verbose=0)
         members.append(model)
-    return average_models(members, name="ser_cnn_ensemble")
+    return average_models(members, name=f"ser_{member}_ensemble")
 
 
 class _CropEpochs(keras.utils.PyDataset):
@@ -216,10 +236,18 @@ class _CropEpochs(keras.utils.PyDataset):
     partners every epoch (one ``fit`` call for the whole training)."""
 
     def __init__(
-        self, data: FeatureSet, files: np.ndarray, n_classes: int, cc: CNNConfig, rng: np.random.Generator
+        self,
+        data: FeatureSet,
+        matrices: list[list[np.ndarray]],
+        files: np.ndarray,
+        n_classes: int,
+        cc: CNNConfig,
+        rng: np.random.Generator,
+        fill: np.ndarray | None,
     ) -> None:
         super().__init__()
-        self.data, self.files, self.n_classes, self.cc, self.rng = data, files, n_classes, cc, rng
+        self.data, self.matrices, self.files, self.n_classes = data, matrices, files, n_classes
+        self.cc, self.rng, self.fill = cc, rng, fill
         self.on_epoch_end()
 
     def __len__(self) -> int:
@@ -231,56 +259,65 @@ class _CropEpochs(keras.utils.PyDataset):
         return x[batch], {k: v[batch] for k, v in targets.items()}
 
     def on_epoch_end(self) -> None:
-        """Draw the next epoch."""
-        self.epoch = _cnn_epoch(
-            self.data, self.rng.permutation(self.files), self.n_classes, self.cc, self.rng
+        """Draw the next epoch: one augmented crop of every training file, in a new order."""
+        cc, rng = self.cc, self.rng
+        files = rng.permutation(self.files)
+        crops = []
+        for i in files:
+            versions = self.matrices[i]
+            spec = versions[rng.integers(len(versions))].astype(np.float32)
+            offset = int(rng.integers(abs(spec.shape[1] - cc.frames) + 1))
+            crops.append(frame_crop(spec, cc.frames, offset, fill=self.fill))
+        x = spec_augment(
+            np.stack(crops),
+            rng,
+            cc.freq_masks,
+            cc.freq_mask_bands,
+            cc.time_masks,
+            cc.time_mask_frames,
+            fill=self.fill,
         )
-
-
-def _cnn_epoch(
-    data: FeatureSet, files: np.ndarray, n_classes: int, cc: CNNConfig, rng: np.random.Generator
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """One epoch of augmented training crops for ``files`` and their (mixed) targets."""
-    crops = []
-    for i in files:
-        versions = data.logmels[i]
-        spec = versions[rng.integers(len(versions))].astype(np.float32)
-        crops.append(logmel_crop(spec, cc.frames, int(rng.integers(abs(spec.shape[1] - cc.frames) + 1))))
-    x = spec_augment(
-        np.stack(crops), rng, cc.freq_masks, cc.freq_mask_bands, cc.time_masks, cc.time_mask_frames
-    )
-    targets = [np.eye(n_classes, dtype=np.float32)[data.y[files]]]
-    if data.intensity is not None:
-        targets.append(data.intensity[files, None])
-    if cc.mixup_alpha > 0:
-        x, targets = mixup(x, targets, rng, cc.mixup_alpha)
-    return x, dict(zip(("emotion", "intensity"), targets))
+        targets = [np.eye(self.n_classes, dtype=np.float32)[self.data.y[files]]]
+        if self.data.intensity is not None:
+            targets.append(self.data.intensity[files, None])
+        if cc.mixup_alpha > 0:
+            x, targets = mixup(x, targets, rng, cc.mixup_alpha)
+        self.epoch = x, dict(zip(("emotion", "intensity"), targets))
 
 
 @dataclass
 class FoldModels:
-    """The models of one training set, and what they predict for a set of files."""
+    """The models of one training set (by member name), and what they predict for a set of files."""
 
-    mlp: Any = None
+    members: dict[str, Any] = field(default_factory=dict)
     scaler: Scaler | None = None
-    cnn: Any = None
     mlp_epochs: int = 0
 
     def predict(
         self, data: FeatureSet, mask: np.ndarray, config: SERConfig
     ) -> dict[str, dict[str, np.ndarray]]:
-        """Outputs per member (``"mlp"``, ``"cnn"``) and of their ``"fusion"`` when both exist."""
+        """Outputs per member (``"mlp"``, ``"cnn"``, ``"tracks"``) and, for a fusion, of the
+        ``"fusion"``: its members' emotion probabilities pooled by ``config.fusion``, and their
+        mean P(strong), as :func:`ser.model.average_models` computes them."""
         from ser.model import outputs_of, pool_probabilities
 
         out = {}
-        if self.mlp is not None:
-            out["mlp"] = outputs_of(self.mlp.predict_on_batch(self.scaler.transform(data.clean[mask])))
-        if self.cnn is not None:
-            out["cnn"] = outputs_of(self.cnn.predict_on_batch(data.crops(mask, config.cnn.frames)))
-        if len(out) == 2:
-            parts = [np.asarray(out["mlp"]["emotion"]), np.asarray(out["cnn"]["emotion"])]
-            out["fusion"] = {**out["cnn"], "emotion": pool_probabilities(parts, config.fusion)}
-        return {k: {o: np.asarray(v) for o, v in d.items()} for k, d in out.items()}
+        for name, model in self.members.items():
+            x = (
+                self.scaler.transform(data.clean[mask])
+                if name == "mlp"
+                else data.crops(mask, name, config.conv(name).frames)
+            )
+            out[name] = {k: np.asarray(v) for k, v in outputs_of(model.predict_on_batch(x)).items()}
+        if config.model_type == "fusion":
+            fused = {
+                "emotion": pool_probabilities([out[m]["emotion"] for m in config.members], config.fusion)
+            }
+            strong = [out[m]["intensity"] for m in config.members if "intensity" in out[m]]
+            if strong:
+                fused["intensity"] = np.mean(strong, axis=0)
+            out["fusion"] = {k: np.asarray(v) for k, v in fused.items()}
+        return out
 
 
 def fit_models(
@@ -291,16 +328,19 @@ def fit_models(
     validation: np.ndarray | None = None,
     mlp_epochs: int | None = None,
 ) -> FoldModels:
-    """Fit what ``config.model_type`` needs on the files in ``train``.
+    """Fit every model ``config.members`` names on the files in ``train``.
 
     The MLP stops early on the ``validation`` files when given (and, with ``model.refit``,
-    is then retrained on ``train | validation``), else trains ``mlp_epochs`` epochs; the CNN
-    trains on ``train | validation`` for its fixed epoch count.
+    is then retrained on ``train | validation``), else trains ``mlp_epochs`` epochs; the conv
+    models train on ``train | validation`` for their fixed epoch counts.
     """
     names = feature_names(config.features)
     everything = train if validation is None else train | validation
     models = FoldModels()
-    if "features" in config.inputs:
+    for member in config.members:
+        if member != "mlp":
+            models.members[member] = fit_cnn(data, everything, n_classes, config, member)
+            continue
         x, y = data.training_rows(train)
         models.scaler = Scaler.fit(x, names)
         held_out = (
@@ -308,17 +348,15 @@ def fit_models(
             if validation is None
             else (models.scaler.transform(data.clean[validation]), data.y[validation])
         )
-        models.mlp, models.mlp_epochs = fit_model(
+        models.members["mlp"], models.mlp_epochs = fit_model(
             models.scaler.transform(x), y, n_classes, config, validation=held_out, epochs=mlp_epochs
         )
         if validation is not None and config.model.refit:
             x, y = data.training_rows(everything)
             models.scaler = Scaler.fit(x, names)
-            models.mlp, _ = fit_model(
+            models.members["mlp"], _ = fit_model(
                 models.scaler.transform(x), y, n_classes, config, epochs=models.mlp_epochs
             )
-    if "logmel" in config.inputs:
-        models.cnn = fit_cnn(data, everything, n_classes, config)
     return models
 
 
@@ -398,19 +436,21 @@ def _protocol(config: SERConfig, n_folds: int) -> str:
         f"speaker-disjoint {n_folds}-fold cross-validation",
         "augmentation on training files only",
     ]
-    if "features" in config.inputs:
-        parts.append(
-            "MLP: scaler fitted per fold on training rows; early stopping on held-out training speakers"
-        )
-        if config.model.refit:
-            parts.append("then refit on all the fold's training speakers for that many epochs")
-    if "logmel" in config.inputs:
-        parts.append(
-            f"CNN: {config.cnn.epochs} epochs on all the fold's training speakers, standardised "
-            "with their statistics; SpecAugment and mixup"
-        )
+    for member in config.members:
+        if member == "mlp":
+            parts.append(
+                "MLP: scaler fitted per fold on training rows; early stopping on held-out training speakers"
+            )
+            if config.model.refit:
+                parts.append("then refit on all the fold's training speakers for that many epochs")
+        else:
+            parts.append(
+                f"{MEMBER_TITLES[member]}: {config.conv(member).epochs} epochs on all the fold's training "
+                "speakers, standardised with their statistics; masking and mixup"
+            )
     if config.model_type == "fusion":
-        parts.append(f"fusion: the {config.fusion} mean of the MLP's and the CNN's probabilities")
+        names = ", ".join(MEMBER_TITLES[m] for m in config.members)
+        parts.append(f"fusion: the {config.fusion} mean of the probabilities of {names}")
     return "; ".join(parts)
 
 
@@ -440,15 +480,17 @@ def train(
     epochs = max(1, int(np.median([f["best_epoch"] for f in metrics["folds"]])))
     final = fit_models(data, everyone, len(classes), config, mlp_epochs=epochs)
     model = average_models(
-        [m for m in (final.mlp, final.cnn) if m is not None],
-        name=f"ser_{config.model_type}",
-        rule=config.fusion,
+        [final.members[m] for m in config.members], name=f"ser_{config.model_type}", rule=config.fusion
     )
     metrics.update(
         {
             "final_fit": {
-                "mlp_epochs": epochs if final.mlp is not None else None,
-                "cnn_epochs": config.cnn.epochs if final.cnn is not None else None,
+                **{
+                    f"{m}_epochs": (epochs if m == "mlp" else config.conv(m).epochs)
+                    if m in config.members
+                    else None
+                    for m in MEMBER_INPUTS
+                },
                 "n_files": len(items),
                 "speakers": sorted(set(data.speakers.tolist())),
             },

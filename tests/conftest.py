@@ -27,13 +27,16 @@ from tests.audio_fixtures import synth_speech  # noqa: E402
 
 #: Generated "emotions": (f0 Hz, syllable rate Hz). Distinct enough for a model to learn.
 TOY_CLASSES = {"calm": (125.0, 3.0), "angry": (200.0, 6.5), "sad": (80.0, 1.5)}
-#: The shipped model type (fusion of MLP and CNN), scaled down to train in seconds.
+#: The shipped model type, a fusion, scaled down to train in seconds: the shipped members (the
+#: track CNN and the log-mel CNN) and the MLP, so that one bundle exercises every kind of member.
 TOY_CONFIG = SERConfig(
     model=dataclasses.replace(
         ModelConfig(), hidden=(32, 16), epochs=30, patience=10, augment_copies=1, ensemble=2
     ),
     cnn=dataclasses.replace(CNNConfig(), channels=(8, 16), epochs=6, batch_size=16),
+    tracks=dataclasses.replace(SERConfig().tracks, channels=(8, 16), epochs=6, batch_size=16),
     model_type="fusion",
+    fusion_members=("mlp", "tracks", "cnn"),
 )
 
 
@@ -74,7 +77,7 @@ def toy_corpus(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def toy_bundle(toy_corpus, tmp_path_factory) -> Path:
-    """A fusion bundle (MLP + CNN with an intensity head, as shipped) trained with 3-fold
+    """A fusion bundle (MLP + track CNN + log-mel CNN, the CNNs with intensity heads) trained with 3-fold
     speaker-disjoint CV + final fit on :func:`toy_corpus`."""
     out = tmp_path_factory.mktemp("bundle") / "toy"
     train(manifest_items(toy_corpus), out, TOY_CONFIG, n_folds=3, jobs=1)

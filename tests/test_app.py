@@ -122,7 +122,9 @@ def test_about_reports_the_honest_cv_numbers(predictor):
     uar = predictor.bundle.metrics["summary"]["uar"]["mean"]
     assert f"UAR {uar:.1%}" in text and "Speaker-disjoint" in text and "CC BY-NC-SA" in text
     models = predictor.bundle.metrics["models"]  # the toy model is a fusion: its parts are reported too
-    assert f"CNN UAR {models['cnn']['summary']['uar']['mean']:.1%}" in text
+    for member, title in (("mlp", "MLP"), ("tracks", "track CNN"), ("cnn", "log-mel CNN")):
+        assert f"{title} UAR {models[member]['summary']['uar']['mean']:.1%}" in text
+    assert "Three models, combined" in text and "1-D convolutional network" in text
     intensity = predictor.bundle.metrics["summary"]["intensity_accuracy"]["mean"]
     assert "Intensity (normal or strong" in text and f"{intensity:.1%}" in text
 

@@ -1,4 +1,5 @@
-"""The log-mel CNN, fusion and intensity: inputs, augmentation, bundles of every model type."""
+"""The log-mel CNN, the track CNN, fusion and intensity: inputs, augmentation, bundles of every
+model type."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ import soundfile as sf
 from ser.augment import mixup, spec_augment
 from ser.bundle import SCALER_FILE, BundleError, load_bundle
 from ser.config import CNNConfig, SERConfig
-from ser.features import extract_inputs, logmel_crop
+from ser.features import extract_inputs, frame_crop, frame_tracks, track_matrix, track_names
 from ser.inference import Predictor, intensity_name
-from ser.model import pool_probabilities
+from ser.model import build_track_cnn, pool_probabilities
 from tests.audio_fixtures import synth_speech
 from tests.conftest import TOY_CLASSES
 from tests.util import run_script
@@ -22,24 +23,57 @@ from tests.util import run_script
 SR = 22050
 
 
-def test_logmel_crop_centres_short_input_in_padding_and_long_input_in_the_crop():
+def test_frame_crop_centres_short_input_in_padding_and_long_input_in_the_crop():
     spec = np.arange(2 * 10, dtype=np.float32).reshape(2, 10)  # 2 bands, 10 frames
-    short = logmel_crop(spec, 16)
+    short = frame_crop(spec, 16)
     assert short.shape == (16, 2)  # time first
     np.testing.assert_array_equal(short[3:13], spec.T)  # 6 spare frames: 3 before, 3 after
     assert np.all(short[:3] == spec.min()) and np.all(short[13:] == spec.min())
-    np.testing.assert_array_equal(logmel_crop(spec, 4), spec[:, 3:7].T)
-    np.testing.assert_array_equal(logmel_crop(spec, 4, offset=0), spec[:, :4].T)
+    np.testing.assert_array_equal(frame_crop(spec, 4), spec[:, 3:7].T)
+    np.testing.assert_array_equal(frame_crop(spec, 4, offset=0), spec[:, :4].T)
     with pytest.raises(ValueError, match="offset"):
-        logmel_crop(spec, 4, offset=7)
+        frame_crop(spec, 4, offset=7)
+    per_row = frame_crop(spec, 12, offset=0, fill=np.array([-1.0, -2.0]))
+    np.testing.assert_array_equal(per_row[10:], [[-1.0, -2.0]] * 2)  # padding: one value per row
 
 
 def test_model_inputs_hold_one_crop_per_window():
     y = np.concatenate([synth_speech(3.0, seed=s) for s in range(3)])  # 9 s → 5 windows
-    inputs = extract_inputs(y, SR, logmel_frames=256)
+    inputs = extract_inputs(y, SR, logmel_frames=256, track_frames=192)
     assert inputs.logmels.shape == (len(inputs.bounds), 256, 64) == (5, 256, 64)
+    assert inputs.tracks.shape == (5, 192, len(track_names())) == (5, 192, 94)
     assert len(inputs.vectors) == 5 and np.all(np.isfinite(inputs.logmels))
-    assert extract_inputs(y, SR).logmels is None  # only computed when a model needs them
+    assert np.all(np.isfinite(inputs.tracks))  # 3 s windows fill the 2.2 s crop: no padding
+    none = extract_inputs(y, SR)
+    assert none.logmels is None and none.tracks is None  # only computed when a model needs them
+
+
+def test_short_speech_pads_the_track_crop_with_nan_which_the_track_cnn_reads_as_its_training_mean():
+    tracks = extract_inputs(synth_speech(1.0, seed=4), SR, track_frames=192).tracks[0]
+    padded = np.isnan(tracks).all(axis=1)
+    assert 0 < padded.sum() < 192 and not np.isnan(tracks[~padded]).any()  # whole frames only
+    mean = np.nanmean(tracks, axis=0) + 1.0
+    model = build_track_cnn(94, 3, mean, np.ones(94), steps=1, intensity=False)
+    filled = np.where(np.isnan(tracks), mean, tracks)
+    np.testing.assert_allclose(
+        model.predict_on_batch(tracks[None])["emotion"],
+        model.predict_on_batch(filled[None])["emotion"],
+        atol=1e-6,
+    )
+
+
+def test_track_matrix_rows_are_named_and_carry_pitch_in_semitones():
+    sr = SR
+    t = np.arange(int(1.5 * sr)) / sr
+    tone = (0.5 * np.sin(2 * np.pi * 200.0 * t)).astype(np.float32)  # 200 Hz: 12 semitones re 100 Hz
+    matrix = track_matrix(frame_tracks(tone, sr))
+    names = track_names()
+    assert matrix.shape[0] == len(names) == len(set(names))
+    f0, voiced = matrix[names.index("f0_st")], matrix[names.index("voiced")]
+    assert set(np.unique(voiced)) <= {0.0, 1.0} and voiced.mean() > 0.8
+    assert np.median(f0[voiced == 1]) == pytest.approx(12.0, abs=0.2)
+    assert np.all(f0[voiced == 0] == 0.0)
+    assert matrix[names.index("rms_db_re_max")].max() == 0.0  # energy re the loudest frame
 
 
 def test_spec_augment_masks_bands_and_frames_of_a_copy():
@@ -56,6 +90,13 @@ def test_spec_augment_masks_bands_and_frames_of_a_copy():
         assert rows.sum() <= 10 and cols.sum() <= 8
         assert np.allclose(x[changed], original.mean())  # filled with the crop's mean
     assert (masked != crops).any()
+    fill = np.arange(32, dtype=np.float32) - 100.0  # one value per row (the track CNN: training means)
+    masked = spec_augment(
+        crops, rng, freq_masks=1, freq_mask_bands=8, time_masks=1, time_mask_frames=10, fill=fill
+    )
+    changed = masked != crops
+    assert changed.any()
+    np.testing.assert_array_equal(masked[changed], np.broadcast_to(fill, crops.shape)[changed])
 
 
 def test_mixup_blends_inputs_and_targets_alike_and_keeps_each_row_mostly_itself():
@@ -76,14 +117,16 @@ def test_intensity_is_not_given_for_neutral():
 def test_fusion_bundle_declares_inputs_and_reports_every_member(toy_bundle):
     config = json.loads((toy_bundle / "config.json").read_text())
     assert config["model_type"] == "fusion"
+    assert config["fusion_members"] == ["mlp", "tracks", "cnn"]
     assert config["fusion"] == load_bundle(toy_bundle).config.fusion == "geometric"
     assert config["inputs"] == {
         "features": [len(load_bundle(toy_bundle).scaler.feature_names)],
         "logmel": [CNNConfig.frames, 64],
+        "tracks": [SERConfig().tracks.frames, len(track_names())],
     }
     assert config["outputs"] == ["emotion", "intensity"]
     metrics = json.loads((toy_bundle / "metrics.json").read_text())
-    assert set(metrics["models"]) == {"mlp", "cnn", "fusion"}
+    assert set(metrics["models"]) == {"mlp", "tracks", "cnn", "fusion"}
     for member in metrics["models"].values():
         assert len(member["folds"]) == 3 and {"uar", "accuracy", "macro_f1"} <= set(member["summary"])
     assert metrics["summary"] == metrics["models"]["fusion"]["summary"]
@@ -92,17 +135,24 @@ def test_fusion_bundle_declares_inputs_and_reports_every_member(toy_bundle):
 
 def test_fusion_output_is_the_normalised_geometric_mean_of_its_members(toy_bundle):
     predictor = Predictor(toy_bundle)
+    config = predictor.config
     y = synth_speech(2.5, f0=200, rate_hz=6.5, seed=3)
-    inputs = extract_inputs(y, SR, predictor.config.features, logmel_frames=predictor.config.cnn.frames)
-    fused = predictor.outputs(inputs.vectors, inputs.logmels)
+    inputs = extract_inputs(
+        y, SR, config.features, logmel_frames=config.cnn.frames, track_frames=config.tracks.frames
+    )
+    fused = predictor.outputs({"features": inputs.vectors, "logmel": inputs.logmels, "tracks": inputs.tracks})
     model = predictor.bundle.model
-    mlp = next(m for m in model.layers if m.name.startswith("ser_mlp"))
-    cnn = next(m for m in model.layers if m.name.startswith("ser_cnn"))
-    p_mlp = np.asarray(mlp.predict_on_batch(predictor.bundle.scaler.transform(inputs.vectors)))
-    p_cnn = cnn.predict_on_batch(inputs.logmels)
-    geometric = np.sqrt(p_mlp * np.asarray(p_cnn["emotion"]))
+
+    def member(prefix: str) -> object:
+        return next(m for m in model.layers if m.name.startswith(prefix))
+
+    p_mlp = np.asarray(member("ser_mlp").predict_on_batch(predictor.bundle.scaler.transform(inputs.vectors)))
+    p_cnn = member("ser_cnn").predict_on_batch(inputs.logmels)
+    p_tracks = member("ser_tracks").predict_on_batch(inputs.tracks)
+    geometric = np.cbrt(p_mlp * np.asarray(p_cnn["emotion"]) * np.asarray(p_tracks["emotion"]))
     np.testing.assert_allclose(fused["emotion"], geometric / geometric.sum(axis=1, keepdims=True), atol=1e-5)
-    np.testing.assert_allclose(fused["intensity"], np.asarray(p_cnn["intensity"]).ravel(), atol=1e-5)
+    both = (np.asarray(p_cnn["intensity"]) + np.asarray(p_tracks["intensity"])).ravel() / 2
+    np.testing.assert_allclose(fused["intensity"], both, atol=1e-5)  # the members that have it
 
 
 def test_geometric_pool_lets_any_member_veto_a_class_and_arithmetic_does_not():
@@ -116,11 +166,15 @@ def test_geometric_pool_lets_any_member_veto_a_class_and_arithmetic_does_not():
         pool_probabilities([confident, unsure], "median")
 
 
-def test_bundles_from_before_the_fusion_rule_read_as_arithmetic():
-    assert SERConfig.from_dict({"model_type": "fusion"}).fusion == "arithmetic"
-    assert SERConfig().fusion == "geometric"
+def test_bundles_from_before_the_fusion_fields_read_as_the_arithmetic_mean_of_mlp_and_cnn():
+    old = SERConfig.from_dict({"model_type": "fusion"})
+    assert old.fusion == "arithmetic" and old.inputs == ("features", "logmel")
+    assert SERConfig().fusion == "geometric" and SERConfig().fusion_members == ("tracks", "cnn")
     with pytest.raises(ValueError, match="fusion"):
         SERConfig(fusion="median")
+    for members in (("cnn",), ("cnn", "cnn"), ("cnn", "transformer")):
+        with pytest.raises(ValueError, match="fusion_members"):
+            SERConfig(fusion_members=members)
 
 
 def test_prediction_carries_intensity(toy_bundle):
@@ -131,7 +185,7 @@ def test_prediction_carries_intensity(toy_bundle):
     assert result.timeline[0].intensity == result.intensity
 
 
-@pytest.mark.parametrize("model_type", ["mlp", "cnn"])
+@pytest.mark.parametrize("model_type", ["mlp", "cnn", "tracks"])
 def test_every_model_type_trains_loads_and_predicts(model_type, toy_corpus, tmp_path):
     out = tmp_path / model_type
     result = run_script(
@@ -144,17 +198,19 @@ def test_every_model_type_trains_loads_and_predicts(model_type, toy_corpus, tmp_
         "--ensemble", 1,
         "--cnn-epochs", 2,
         "--cnn-channels", "4,8",
+        "--tracks-epochs", 2,
+        "--tracks-channels", "4,8",
         "--augment-copies", 1,
         "--jobs", 1,
         "--cache-dir", tmp_path / "cache",
         "--out", out,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
-    assert (out / SCALER_FILE).is_file() == (model_type == "mlp")  # the CNN standardises inside itself
+    assert (out / SCALER_FILE).is_file() == (model_type == "mlp")  # the CNNs standardise inside themselves
     assert json.loads((out / "config.json").read_text())["model_type"] == model_type
     prediction = Predictor(out).predict((SR, synth_speech(2.5, seed=1)))
     assert sum(prediction.probabilities.values()) == pytest.approx(1.0)
-    assert (prediction.intensity_strong is not None) == (model_type == "cnn")  # the MLP has no head
+    assert (prediction.intensity_strong is not None) == (model_type != "mlp")  # the MLP has no head
     clip = tmp_path / "clip.wav"
     sf.write(clip, synth_speech(2.5, seed=2), SR)
     evaluated = run_script("evaluate.py", "--model-dir", out, "--file", clip, "--json", tmp_path / "e.json")
@@ -162,10 +218,14 @@ def test_every_model_type_trains_loads_and_predicts(model_type, toy_corpus, tmp_
     assert json.loads((tmp_path / "e.json").read_text())["rows"][0]["predicted"] == prediction.label
     card = run_script("publish.py", "--model-dir", out, "--repo-id", "me/toy", "--dry-run")
     assert card.returncode == 0, card.stderr[-2000:]
-    assert (f"**CNN:** a {CNNConfig.frames}-frame crop" in card.stdout) == (
-        model_type == "cnn"
-    )  # the card describes
-    assert ("**MLP:** Dense 16" in card.stdout) == (model_type == "mlp")  # the model it publishes
+    # the card describes the model it publishes
+    assert (f"**Log-mel CNN:** a {CNNConfig.frames}-frame crop" in card.stdout) == (model_type == "cnn")
+    assert ("**Track CNN:** a 192-frame crop of 94 tracks" in card.stdout) == (model_type == "tracks")
+    assert ("**MLP:** Dense 16" in card.stdout) == (model_type == "mlp")
+    if model_type == "mlp":  # it needs its scaler, and says so
+        (out / SCALER_FILE).unlink()
+        with pytest.raises(BundleError, match="scaler.json"):
+            load_bundle(out)
 
 
 def test_bundle_whose_crop_does_not_fit_its_model_is_refused(toy_bundle, tmp_path):
@@ -181,4 +241,13 @@ def test_fusion_bundle_without_its_scaler_is_refused(toy_bundle, tmp_path):
     broken = shutil.copytree(toy_bundle, tmp_path / "noscaler")
     (broken / SCALER_FILE).unlink()
     with pytest.raises(BundleError, match="scaler.json"):
+        load_bundle(broken)
+
+
+def test_bundle_whose_track_crop_does_not_fit_its_model_is_refused(toy_bundle, tmp_path):
+    broken = shutil.copytree(toy_bundle, tmp_path / "tracks")
+    config = json.loads((broken / "config.json").read_text())
+    config["tracks"]["frames"] = 100
+    (broken / "config.json").write_text(json.dumps(config))
+    with pytest.raises(BundleError, match="takes"):
         load_bundle(broken)

@@ -120,6 +120,10 @@ def test_two_runs_give_the_same_metrics(toy_corpus, tmp_path):
         2,
         "--cnn-channels",
         "4,8",
+        "--tracks-epochs",
+        2,
+        "--tracks-channels",
+        "4,8",
         "--jobs",
         1,
         "--cache-dir",
@@ -153,6 +157,8 @@ def test_training_smoke_on_a_few_ravdess_actors(tmp_path):
         1,
         "--cnn-epochs",
         3,
+        "--tracks-epochs",
+        3,
         "--jobs",
         2,
         "--cache-dir",
@@ -167,5 +173,5 @@ def test_training_smoke_on_a_few_ravdess_actors(tmp_path):
     assert metrics["n_items"] == 240 and metrics["classes"][0] == "angry"
     assert [f["test_speakers"] for f in metrics["folds"]] == [["01", "02"], ["03", "04"]]
     assert load_bundle(tmp_path / "m").labels == metrics["classes"]
-    assert metrics["model_type"] == "fusion" and set(metrics["models"]) == {"mlp", "cnn", "fusion"}
+    assert metrics["model_type"] == "fusion" and set(metrics["models"]) == {"tracks", "cnn", "fusion"}
     assert 0 <= metrics["summary"]["intensity_accuracy"]["mean"] <= 1  # RAVDESS names carry intensity
