@@ -120,18 +120,9 @@ def build_track_cnn(
     training frames); NaN (padding) then reads as 0, the training mean. Conv1D → BatchNorm →
     ReLU → MaxPool 2 blocks follow; the time axis is summarised by its mean and max.
 
-    Args:
-        n_tracks: Rows of :func:`ser.features.track_matrix`.
-        n_classes: Number of emotions.
-        mean: Per-track mean of the training frames, shape ``(n_tracks,)``.
-        variance: Per-track variance of the training frames, shape ``(n_tracks,)``.
-        steps: Optimiser steps of the whole training (length of the schedule).
-        config: Architecture and training settings.
-        intensity: Add the ``"intensity"`` head (sigmoid, P(strong)).
-
-    Returns:
-        A model mapping ``(batch, frames, n_tracks)`` to ``{"emotion": (batch, n_classes)[,
-        "intensity": (batch, 1)]}``.
+    The arguments are those of :func:`build_cnn`, with ``n_tracks`` (the rows of
+    :func:`ser.features.track_matrix`) in place of ``n_mels``; the model maps
+    ``(batch, frames, n_tracks)`` to the same outputs.
     """
     config = config or CNNConfig()
     inputs = keras.Input(shape=(config.frames, n_tracks), name="tracks")
