@@ -1,12 +1,14 @@
 """The model bundle: a folder with everything a prediction needs, in safe formats.
 
 ``model.keras``   the Keras model (no pickles): named inputs ``"features"``, ``"logmel"`` and/or
-                  ``"tracks"`` (:data:`ser.config.MEMBER_INPUTS`), outputs ``"emotion"`` and, when trained with intensity labels, ``"intensity"``
+                  ``"tracks"`` (:data:`ser.config.MEMBER_INPUTS`), outputs ``"emotion"`` and,
+                  when trained with intensity labels, ``"intensity"``
 ``scaler.json``   per-feature mean and scale, with the feature names they belong to (only for
                   model types that take the feature vector; the CNNs standardise inside themselves)
 ``labels.json``   the label encoder: the ordered class names
 ``config.json``   :class:`ser.config.SERConfig` (with ``model_type``: mlp, cnn, tracks or fusion,
-                  the fusion's members and the crop lengths), feature version, inputs and outputs, library versions
+                  the fusion's members and the crop lengths), feature version, inputs and
+                  outputs, library versions
 ``metrics.json``  cross-validation results (optional for loading, required to publish)
 """
 

@@ -220,7 +220,8 @@ class SERConfig:
         members = self.fusion_members
         if len(members) < 2 or len(set(members)) != len(members) or not set(members) <= set(MEMBER_INPUTS):
             raise ValueError(
-                f"fusion_members must be two or more different ones of {tuple(MEMBER_INPUTS)}, got {members!r}"
+                f"fusion_members must be two or more different ones of {tuple(MEMBER_INPUTS)}, "
+                f"got {members!r}"
             )
 
     @property

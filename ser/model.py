@@ -2,8 +2,8 @@
 over crops of the acoustic tracks, and their combinations (seed ensembles, fusion).
 
 Every model maps named inputs (``"features"``: ``(batch, n_features)``; ``"logmel"``:
-``(batch, frames, n_mels)``; ``"tracks"``: ``(batch, frames, n_tracks)``) to an ``"emotion"`` softmax and, when trained with intensity
-labels, an ``"intensity"`` output: P(strong).
+``(batch, frames, n_mels)``; ``"tracks"``: ``(batch, frames, n_tracks)``) to an ``"emotion"``
+softmax and, when trained with intensity labels, an ``"intensity"`` output: P(strong).
 """
 
 from __future__ import annotations
