@@ -120,9 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             lambda: extract_inputs(speech, audio.sample_rate, config.features, **crops), args.repeats
         )
     inputs = extract_inputs(speech, audio.sample_rate, config.features, **crops)
-    row = predictor.model_input(
-        {"features": inputs.vectors, "logmel": inputs.logmels, "tracks": inputs.tracks}
-    )
+    row = predictor.model_input(inputs.by_name())
     model = predictor.bundle.model
     results["model_predict_ms"] = median_ms(lambda: model.predict(row, verbose=0), args.repeats)
     results["model_direct_call_ms"] = median_ms(lambda: model(row, training=False), args.repeats)

@@ -330,6 +330,10 @@ class ModelInputs:
     bounds: list[tuple[float, float]]
     tracks: np.ndarray | None = None
 
+    def by_name(self) -> dict[str, np.ndarray | None]:
+        """The arrays by model input name (see :data:`ser.config.MEMBER_INPUTS`)."""
+        return {"features": self.vectors, "logmel": self.logmels, "tracks": self.tracks}
+
 
 def extract_inputs(
     y: np.ndarray,

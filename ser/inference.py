@@ -21,7 +21,7 @@ from joblib import Parallel, delayed
 from ser.audio import Audio, AudioError, AudioSource, load_audio
 from ser.bundle import Bundle, load_bundle
 from ser.config import SERConfig
-from ser.features import acoustic_summary, extract_inputs
+from ser.features import ModelInputs, acoustic_summary, extract_inputs
 
 logger = logging.getLogger(__name__)
 
@@ -133,26 +133,17 @@ class Analysis:
     """Everything about a recording except the model's answer (computed without TensorFlow).
 
     Attributes:
-        vectors: Feature rows, shape ``(n, F)``: one clip vector, or one per window.
-        logmels: Log-mel crops of the same windows, ``(n, frames, n_mels)``, when the model
-            takes them, else ``None``.
-        tracks: Acoustic-track crops of the same windows, ``(n, frames, n_tracks)``, when the
-            model takes them, else ``None``.
+        inputs: The model inputs: one row (clip) or one per window, with the crops the model
+            takes (:func:`ser.features.extract_inputs`; its bounds count from the speech's start).
         bounds: Each row's (start, end) in seconds from the recording's start.
         audio_info: Duration, speech ratio and intervals, original rate, channels, format, warnings.
         elapsed_ms: Time spent on decoding and features.
     """
 
-    vectors: np.ndarray
-    logmels: np.ndarray | None
+    inputs: ModelInputs
     bounds: list[tuple[float, float]]
     audio_info: dict[str, Any]
     elapsed_ms: float
-    tracks: np.ndarray | None = None
-
-    def model_inputs(self) -> dict[str, np.ndarray | None]:
-        """The inputs by model input name (see :data:`ser.config.MEMBER_INPUTS`)."""
-        return {"features": self.vectors, "logmel": self.logmels, "tracks": self.tracks}
 
 
 def analyse(source: AudioSource | Audio, config: SERConfig) -> Analysis:
@@ -186,7 +177,7 @@ def analyse(source: AudioSource | Audio, config: SERConfig) -> Analysis:
         "warnings": list(audio.warnings),
     }
     elapsed_ms = (time.perf_counter() - start) * 1000
-    return Analysis(inputs.vectors, inputs.logmels, bounds, info, elapsed_ms, inputs.tracks)
+    return Analysis(inputs, bounds, info, elapsed_ms)
 
 
 def _safe_analyse(source: AudioSource, config: SERConfig) -> Analysis | AudioError:
@@ -237,7 +228,7 @@ class Predictor:
         the model has it, ``"intensity"`` P(strong) ``(n,)``.
 
         Args:
-            given: Inputs by name, each with ``n`` rows: ``"features"`` ``(n, F)``, ``"logmel"``
+            given: Inputs by name (:meth:`ser.features.ModelInputs.by_name`), each with ``n`` rows: ``"features"`` ``(n, F)``, ``"logmel"``
                 ``(n, frames, n_mels)``, ``"tracks"`` ``(n, frames, n_tracks)``; those the model
                 takes must not be ``None``.
 
@@ -263,7 +254,7 @@ class Predictor:
         """
         start = time.perf_counter()
         analysis = analyse(source, self.config)
-        outputs = self.outputs(analysis.model_inputs())
+        outputs = self.outputs(analysis.inputs.by_name())
         return self._decide(analysis, outputs, time.perf_counter() - start)
 
     def predict_many(
@@ -290,13 +281,14 @@ class Predictor:
         model_start = time.perf_counter()
         answers = iter([])
         if good:
+            given = [a.inputs.by_name() for a in good]
             outputs = self.outputs(
                 {
-                    name: None if first is None else np.concatenate([a.model_inputs()[name] for a in good])
-                    for name, first in good[0].model_inputs().items()
+                    name: None if given[0][name] is None else np.concatenate([g[name] for g in given])
+                    for name in given[0]
                 }
             )
-            cuts = np.cumsum([len(a.vectors) for a in good])[:-1]
+            cuts = np.cumsum([len(a.inputs.vectors) for a in good])[:-1]
             split = {k: np.split(v, cuts) for k, v in outputs.items()}
             answers = iter([{k: v[i] for k, v in split.items()} for i in range(len(good))])
         model_share_s = (time.perf_counter() - model_start) / max(len(good), 1)

@@ -140,7 +140,7 @@ def test_fusion_output_is_the_normalised_geometric_mean_of_its_members(toy_bundl
     inputs = extract_inputs(
         y, SR, config.features, logmel_frames=config.cnn.frames, track_frames=config.tracks.frames
     )
-    fused = predictor.outputs({"features": inputs.vectors, "logmel": inputs.logmels, "tracks": inputs.tracks})
+    fused = predictor.outputs(inputs.by_name())
     model = predictor.bundle.model
 
     def member(prefix: str) -> object:
