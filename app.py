@@ -1,37 +1,41 @@
 """Speech Emotion Recognition — the Gradio Space.
 
-A thin shell over :mod:`ser`: one :class:`ser.inference.Predictor` is loaded at start-up (local
-folder, Hub repo or the bundled default, see :mod:`ser.hub`), warmed up, and served.
+A thin shell over :mod:`ser`: one :class:`ser.inference.Predictor` is loaded at start-up
+(``Predictor.from_pretrained``: ``$SER_MODEL_DIR``, ``$SER_MODEL_REPO`` or the bundled default),
+warmed up, and served.
 
     python app.py                       # the bundled model on http://127.0.0.1:7860
     SER_MODEL_REPO=user/ser-mlp python app.py
+    python app.py --verbose             # debug logs, TensorFlow's own logs included
 
 API (``gradio_client``): ``/predict`` and ``/timeline``, each taking an audio file.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import argparse
 import logging
 import os
+import sys
 import time
 from typing import Any
 
 import gradio as gr
 import numpy as np
 
-from ser.audio import Audio, AudioError, load_audio, to_float
-from ser.config import MEMBER_TITLES, SERConfig
-from ser.hub import ModelSource, ModelSourceError, resolve_model
-from ser.inference import EMOJI, Prediction, Predictor, Window
-from ser.plots import EMOTION_COLORS, mel_figure, probability_figure, timeline_figure, waveform_figure
+from ser import Predictor
+from ser.audio import AudioError
+from ser.cli import add_verbose_argument, setup_logging
+from ser.config import SERConfig
+from ser.errors import SERError
+from ser.inference import Prediction, Window
+from ser.live import LIVE_WINDOW_S, LiveSession
+from ser.plots import mel_figure, probability_figure, timeline_figure, waveform_figure
+from ser.presentation import color, emoji
+from ser.registry import member_type
 
 logger = logging.getLogger("app")
 
-#: Seconds of audio the live tab classifies each time (the model's analysis window).
-LIVE_WINDOW_S = 3.0
-#: Seconds of live history kept for the rolling timeline.
-LIVE_HISTORY_S = 30.0
 #: Longest a live session runs before the person has to press record again.
 LIVE_TIME_LIMIT_S = 120
 
@@ -92,7 +96,7 @@ def answer_html(result: Prediction) -> str:
     warnings = "".join(f'<div class="ser-warn">⚠️ {w}</div>' for w in result.warnings)
     return (
         f'<div class="ser-answer"><div class="ser-emoji">{result.emoji}</div><div>'
-        f'<div class="ser-label" style="color:{EMOTION_COLORS.get(result.label, "inherit")}">'
+        f'<div class="ser-label" style="color:{color(result.label)}">'
         f"{result.headline}</div>"
         f'<div class="ser-sub">{result.confidence:.0%} confident'
         f'<span class="ser-chip ser-level-{result.level}">{result.level}</span></div>'
@@ -100,34 +104,25 @@ def answer_html(result: Prediction) -> str:
     )
 
 
-MEMBER_DESCRIPTIONS = {
-    "mlp": "a Keras MLP over features of one STFT (MFCCs with deltas, log-mel bands, spectral shape "
-    "and contrast, chroma, pitch statistics, rhythm)",
-    "cnn": "a small convolutional network over a 2 s log-mel spectrogram of the speech",
-    "tracks": "a 1-D convolutional network over how pitch, energy, MFCCs, spectral shape and "
-    "chroma move through 2 s of the speech",
-}
-
-
-def model_description(config: SERConfig) -> str:
-    """One sentence on what the model is, from its config."""
-    parts = [MEMBER_DESCRIPTIONS[m] for m in config.members]
+def model_description(config: SERConfig, intensity: bool) -> str:
+    """One sentence on what the model is, from its config (``intensity``: it also predicts it)."""
+    parts = [t.description for t in config.member_types]
     count = {2: "two", 3: "three"}.get(len(parts), str(len(parts)))
     text = parts[0] if len(parts) == 1 else f"{count} models, combined: " + "; and ".join(parts)
-    if any(m != "mlp" for m in config.members):
-        text += " (Keras), with a second output for intensity (normal/strong)"
+    text += " (Keras)"
+    if intensity:
+        text += ", with a second output for intensity (normal/strong)"
     return text[0].upper() + text[1:] + "."
 
 
 PLACEHOLDER = '<div class="ser-placeholder">Upload or record speech to see its emotion.</div>'
 
 
-def details_markdown(result: Prediction, source: ModelSource | None, model_name: str) -> str:
+def details_markdown(result: Prediction, model: str) -> str:
     a = result.acoustics
     pitch = (
         f"{a['pitch_hz']:.0f} Hz (range {a['pitch_range_semitones']:.1f} semitones)" if a["pitch_hz"] else "—"
     )
-    origin = source.describe() if source else model_name
     rows = [
         ("Duration", f"{result.duration_s:.2f} s"),
         ("Original audio", f"{result.sample_rate} Hz, {result.channels} channel(s), {result.format}"),
@@ -137,7 +132,7 @@ def details_markdown(result: Prediction, source: ModelSource | None, model_name:
         ("Speaking rate", f"{a['speaking_rate_per_s']:.1f} onsets/s (≈ syllables)"),
         ("Intensity", _intensity_text(result)),
         ("Analysis windows", str(len(result.timeline))),
-        ("Model", f"{model_name} — {origin}"),
+        ("Model", model),
         ("Processing time", f"{result.processing_ms:.0f} ms"),
     ]
     return "| | |\n|---|---|\n" + "\n".join(f"| **{k}** | {v} |" for k, v in rows)
@@ -154,14 +149,14 @@ def about_markdown(predictor: Predictor) -> str:
     metrics = predictor.bundle.metrics or {}
     lines = [
         "**What it does.** Classifies the emotion in speech into 8 classes: "
-        + ", ".join(f"{EMOJI[e]} {e}" for e in predictor.labels if e in EMOJI)
+        + ", ".join(f"{emoji(e)} {e}" for e in predictor.labels)
         + ".",
         "",
         "**Training data.** RAVDESS (Livingstone & Russo, 2018): acted North-American English, "
         "2 fixed sentences, 20 professional actors (actors 21–24 withheld as an external test). "
         "Licence CC BY-NC-SA 4.0 — non-commercial use only.",
         "",
-        "**Model.** " + model_description(predictor.config),
+        "**Model.** " + model_description(predictor.config, predictor.bundle.has_intensity),
     ]
     summary = metrics.get("summary")
     if summary:
@@ -180,7 +175,7 @@ def about_markdown(predictor: Predictor) -> str:
             lines += [
                 "On the same folds, each part alone: "
                 + ", ".join(
-                    f"{MEMBER_TITLES[name]} UAR {m['summary']['uar']['mean']:.1%}"
+                    f"{member_type(name).title} UAR {m['summary']['uar']['mean']:.1%}"
                     for name, m in models.items()
                     if name != predictor.config.model_type
                 )
@@ -207,84 +202,33 @@ def about_markdown(predictor: Predictor) -> str:
     return "\n".join(lines)
 
 
-class LiveSession:
-    """One person's live microphone stream: a rolling buffer, classified each time a chunk arrives.
-
-    Args:
-        predictor: The model.
-        window_s: Seconds of the most recent audio that are classified.
-        history_s: Seconds of results kept for the rolling timeline.
-    """
-
-    def __init__(
-        self, predictor: Predictor, window_s: float = LIVE_WINDOW_S, history_s: float = LIVE_HISTORY_S
-    ) -> None:
-        self.predictor = predictor
-        self.window_s = window_s
-        self.history_s = history_s
-        self.buffer = np.zeros(0, dtype=np.float32)
-        self.elapsed_s = 0.0
-        self.history: list[Window] = []
-
-    def push(self, sample_rate: int, samples: np.ndarray) -> tuple[Prediction | None, str]:
-        """Add a chunk (Gradio's int16 or float, mono or multichannel) and classify the last window.
-
-        Returns:
-            ``(result, "")``, or ``(None, why)`` while there is no speech to classify.
-        """
-        samples = to_float(samples)
-        if samples.ndim == 2:
-            samples = samples.mean(axis=1)
-        self.buffer = np.concatenate([self.buffer, samples])[-int(self.window_s * sample_rate) :]
-        self.elapsed_s += len(samples) / sample_rate
-        try:
-            result = self.predictor.predict((sample_rate, self.buffer))
-        except AudioError as err:
-            return None, f"Listening… {err}"
-        start = max(0.0, self.elapsed_s - len(self.buffer) / sample_rate)
-        self.history.append(
-            Window(
-                round(start, 2),
-                round(self.elapsed_s, 2),
-                result.label,
-                result.probabilities,
-                result.intensity,
-            )
-        )
-        self.history = [w for w in self.history if w.end >= self.elapsed_s - self.history_s]
-        return result, ""
-
-
 # --- the app ---------------------------------------------------------------------------------
 
 
-def build_demo(predictor: Predictor, source: ModelSource | None = None) -> gr.Blocks:
+def build_demo(predictor: Predictor) -> gr.Blocks:
     """The Blocks app around ``predictor`` (testable without launching a server)."""
-    model_name = predictor.bundle.name
+    model = predictor.describe()
 
     def analyse(path: str | None) -> tuple:
         if not path:
             raise gr.Error("Upload a file or record something first.")
-        start = time.perf_counter()
         try:
-            audio = load_audio(path, predictor.config.audio)
-            result = predictor.predict(audio)
+            result = predictor.predict(path)
         except AudioError as err:
             raise gr.Error(str(err), title="Can't analyse this audio") from None
-        result = dataclasses.replace(result, processing_ms=round((time.perf_counter() - start) * 1000, 1))
         logger.info("predicted %s (%.2f) in %.0f ms", result.label, result.confidence, result.processing_ms)
         return (
             answer_html(result),
             result.probabilities,
-            details_markdown(result, source, model_name),
+            details_markdown(result, model),
             prediction_json(result),
-            (audio, result),
+            result,
         )
 
-    def figures(state: tuple[Audio, Prediction] | None) -> tuple:
-        if state is None:
+    def figures(result: Prediction | None) -> tuple:
+        if result is None:
             return None, gr.update(visible=False), None, None
-        audio, result = state
+        audio = result.audio
         timeline = (
             gr.update(value=timeline_figure(result.timeline, result.duration_s), visible=True)
             if _spans_time(result.timeline, predictor.config.features.hop_s)
@@ -429,28 +373,26 @@ def _predict_or_error(predictor: Predictor, path: str | None) -> Prediction:
         raise gr.Error(str(err)) from None
 
 
-def load_predictor() -> tuple[Predictor, ModelSource]:
-    """Resolve the model (``$SER_MODEL_DIR``, ``$SER_MODEL_REPO`` or the bundled one), load and warm it."""
+def load_predictor() -> Predictor:
+    """The model (``$SER_MODEL_DIR``, ``$SER_MODEL_REPO`` or the bundled one), loaded and warmed up."""
     start = time.perf_counter()
-    source = resolve_model(os.environ.get("SER_MODEL_DIR") or None)
-    predictor = Predictor(source.path)
+    predictor = Predictor.from_pretrained()
     predictor.warmup()
-    logger.info(
-        "Serving %s — %s; ready in %.1f s",
-        predictor.bundle.name,
-        source.describe(),
-        time.perf_counter() - start,
-    )
-    return predictor, source
+    logger.info("Serving %s; ready in %.1f s", predictor.describe(), time.perf_counter() - start)
+    return predictor
 
 
-def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Serve the Speech Emotion Recognition app.")
+    add_verbose_argument(parser)
+    args = parser.parse_args(argv)
+    setup_logging(args.verbose)
     try:
-        predictor, source = load_predictor()
-    except ModelSourceError as err:
-        raise SystemExit(f"error: {err}") from None
-    demo = build_demo(predictor, source)
+        predictor = load_predictor()
+    except SERError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    demo = build_demo(predictor)
     demo.queue(default_concurrency_limit=2, max_size=64)
     demo.launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
@@ -458,7 +400,8 @@ def main() -> None:
         css=CSS,
         theme=THEME,
     )
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

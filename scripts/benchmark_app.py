@@ -6,7 +6,7 @@
 - start to ready: ``python app.py`` until ``/predict`` answers  vs  importing its libraries only.
 
 Example:
-    python scripts/benchmark_app.py --repeats 20
+    python scripts/benchmark_app.py --repeats 20 --clip ../shared/data/ravdess/Actor_01
 """
 
 from __future__ import annotations
@@ -18,12 +18,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import soundfile as sf
-from benchmark import median_ms, test_clip
 
-from _common import ROOT, setup_logging
+from ser.cli import setup_logging
+from ser.cli.benchmark import benchmark_clip, median_ms
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -69,26 +72,40 @@ def import_only_s() -> float:
     return time.perf_counter() - start
 
 
+def _import_app() -> ModuleType:
+    """``app.py`` of this repository, imported by path."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("app", ROOT / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--repeats", type=int, default=20)
     p.add_argument("--skip-startup", action="store_true")
+    p.add_argument(
+        "--clip", help="audio file, or a folder (its middle file), to time (default: synthetic speech)"
+    )
     args = p.parse_args(argv)
     setup_logging()
 
     from gradio_client import Client, handle_file
 
-    import app
-    from ser.inference import Predictor
+    from ser import Predictor
+
+    app = _import_app()
 
     tmp = Path(tempfile.mkdtemp())
-    y3, sr, source = test_clip(3.0)
-    y60, _, _ = test_clip(60.0)
+    y3, sr, source = benchmark_clip(3.0, args.clip)
+    y60, _, _ = benchmark_clip(60.0, args.clip)
     clip3, clip60 = tmp / "clip3.wav", tmp / "clip60.wav"
     sf.write(clip3, y3, sr)
     sf.write(clip60, y60, sr)
 
-    predictor = Predictor()
+    predictor = Predictor.from_pretrained()
     predictor.warmup()
     demo = app.build_demo(predictor)
     demo.queue(default_concurrency_limit=2)

@@ -1,20 +1,56 @@
 """ser — speech emotion recognition: audio in, 8 emotions out, trained and evaluated honestly.
 
-Modules, one concern each:
+>>> from ser import Predictor
+>>> predictor = Predictor.from_pretrained()  # bundled model; or a folder, or a Hub repo id
 
-- :mod:`ser.audio`      decode, validate, resample, find speech, normalise level
-- :mod:`ser.features`   one STFT → a named feature vector and a log-mel crop per clip or window
-- :mod:`ser.extraction` model inputs of many files: parallel, cached, with augmented copies
-- :mod:`ser.augment`    waveform augmentation, SpecAugment and mixup for training rows
-- :mod:`ser.datasets`   RAVDESS names and CSV manifests
-- :mod:`ser.model`      the Keras MLP and CNN, seed ensembles and their fusion
-- :mod:`ser.train`      speaker-disjoint cross-validation and the final fit
-- :mod:`ser.metrics`    accuracy, UAR, macro-F1, confusion matrices
-- :mod:`ser.bundle`     the model bundle on disk (``.keras`` + JSON), validated on load
-- :mod:`ser.inference`  :class:`~ser.inference.Predictor`
-- :mod:`ser.hub`        model from a folder, the Hub or the bundled default; publishing
-- :mod:`ser.card`       the Hub model card
-- :mod:`ser.plots`      figures for the app
+Data flows one way: audio → features → model inputs → model → result. Modules, one concern each:
+
+- :mod:`ser.audio`         decode, validate, resample, find speech, normalise level
+- :mod:`ser.features`      one STFT → per-frame tracks, feature vectors, analysis windows, crops
+- :mod:`ser.registry`      the model-type registry: one :class:`~ser.registry.MemberType` per kind
+                           of model (its input, padding, builder, training recipe, descriptions)
+- :mod:`ser.members`       the built-in types: ``mlp``, ``cnn`` (log-mel), ``tracks``
+- :mod:`ser.inputs`        every input a model takes, per analysis window, from one STFT
+- :mod:`ser.layers`        custom Keras layers (saved by name) · :mod:`ser.fusion` pooling models
+- :mod:`ser.extraction`    training inputs of many files: parallel, cached, augmented copies
+- :mod:`ser.augment`       waveform augmentation, SpecAugment and mixup
+- :mod:`ser.datasets`      RAVDESS names and CSV manifests
+- :mod:`ser.training`      data assembly, folds, crop training, cross-validation, the pipeline
+- :mod:`ser.metrics`       accuracy, UAR, macro-F1, confusion matrices
+- :mod:`ser.scaler` · :mod:`ser.bundle`  the model bundle on disk (``.keras`` + JSON), validated
+- :mod:`ser.hub`           model from a folder, the Hub or the bundled default; publishing
+- :mod:`ser.inference`     :class:`~ser.inference.Predictor`, the one door into a model
+- :mod:`ser.live`          a live microphone stream
+- :mod:`ser.emotions` · :mod:`ser.presentation`  the emotions; their emoji, colours, headline
+- :mod:`ser.card` · :mod:`ser.plots`  the Hub model card; figures for the app
+- :mod:`ser.errors`        :class:`~ser.errors.SERError`, the root of every error ser raises
+- :mod:`ser.cli`           the ``ser-evaluate``, ``ser-train``, ``ser-publish``, ``ser-benchmark`` commands
 """
 
-__version__ = "0.2.0"
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+# TensorFlow's C++ and absl logs are noise for the people using ser; `--verbose` brings them back.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+__version__ = "0.3.0"
+__all__ = ["Predictor", "SERError", "__version__"]
+
+if TYPE_CHECKING:
+    from ser.errors import SERError
+    from ser.inference import Predictor
+
+
+def __getattr__(name: str) -> Any:
+    """``Predictor`` and ``SERError`` on first use, so that ``import ser.audio`` stays light."""
+    if name == "Predictor":
+        from ser.inference import Predictor
+
+        return Predictor
+    if name == "SERError":
+        from ser.errors import SERError
+
+        return SERError
+    raise AttributeError(f"module 'ser' has no attribute {name!r}")

@@ -22,6 +22,7 @@ import soundfile as sf
 from scipy import signal as sps
 
 from ser.config import AudioConfig
+from ser.errors import SERError
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ MIN_SAMPLE_RATE = 8000
 AudioSource = str | os.PathLike | bytes | tuple
 
 
-class AudioError(ValueError):
+class AudioError(SERError, ValueError):
     """Base class of every problem with an input recording. ``str(err)`` is user-facing."""
 
 

@@ -1,10 +1,11 @@
 """The model bundle: a folder with everything a prediction needs, in safe formats.
 
-``model.keras``   the Keras model (no pickles): named inputs ``"features"``, ``"logmel"`` and/or
-                  ``"tracks"`` (:data:`ser.config.MEMBER_INPUTS`), outputs ``"emotion"`` and,
-                  when trained with intensity labels, ``"intensity"``
+``model.keras``   the Keras model (no pickles): one named input per member type
+                  (:attr:`ser.registry.MemberType.input_name`: ``"features"``, ``"logmel"``,
+                  ``"tracks"``), outputs ``"emotion"`` and, when trained with intensity labels,
+                  ``"intensity"``
 ``scaler.json``   per-feature mean and scale, with the feature names they belong to (only for
-                  model types that take the feature vector; the CNNs standardise inside themselves)
+                  member types that use a scaler; the CNNs standardise inside themselves)
 ``labels.json``   the label encoder: the ordered class names
 ``config.json``   :class:`ser.config.SERConfig` (with ``model_type``: mlp, cnn, tracks or fusion,
                   the fusion's members and the crop lengths), feature version, inputs and
@@ -23,10 +24,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ser.config import FEATURE_VERSION, SERConfig
-from ser.features import feature_names, track_names
+from ser.errors import SERError
+from ser.features import feature_names
+from ser.scaler import Scaler
 
 logger = logging.getLogger(__name__)
 
@@ -42,42 +43,8 @@ BUNDLE_FILES = (*REQUIRED_FILES, SCALER_FILE, METRICS_FILE, "confusion_matrix.pn
 DEFAULT_BUNDLE_DIR = Path(__file__).resolve().parent / "default_model"
 
 
-class BundleError(RuntimeError):
+class BundleError(SERError, RuntimeError):
     """A bundle is missing files or does not match this version of ``ser``."""
-
-
-@dataclass(frozen=True)
-class Scaler:
-    """Standardisation fitted on training rows: ``(x - mean) / scale``."""
-
-    mean: np.ndarray
-    scale: np.ndarray
-    feature_names: tuple[str, ...]
-
-    @classmethod
-    def fit(cls, x: np.ndarray, names: list[str]) -> Scaler:
-        """Fit on ``x`` of shape ``(n_rows, n_features)``; constant columns get scale 1."""
-        std = x.std(axis=0)
-        return cls(x.mean(axis=0), np.where(std > 1e-12, std, 1.0), tuple(names))
-
-    def transform(self, x: np.ndarray) -> np.ndarray:
-        return ((x - self.mean) / self.scale).astype(np.float32)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "feature_names": list(self.feature_names),
-            "mean": self.mean.tolist(),
-            "scale": self.scale.tolist(),
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Scaler:
-        mean = np.asarray(data["mean"], dtype=np.float64)
-        scale = np.asarray(data["scale"], dtype=np.float64)
-        names = tuple(data["feature_names"])
-        if not (len(mean) == len(scale) == len(names)) or np.any(scale <= 0):
-            raise BundleError("scaler.json is inconsistent (lengths differ or a scale is ≤ 0)")
-        return cls(mean, scale, names)
 
 
 @dataclass
@@ -167,12 +134,12 @@ def save_bundle(
 ) -> Path:
     """Write a bundle to ``directory`` (created if needed) and return its path.
 
-    ``scaler`` is required when the model takes the feature vector, and ignored otherwise.
+    ``scaler`` is required when a member type uses one, and ignored otherwise.
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     inference_copy(model).save(directory / MODEL_FILE)
-    if "features" in config.inputs:
+    if uses_scaler(config):
         if scaler is None:
             raise ValueError(f"a {config.model_type} model needs its feature scaler")
         _write_json(directory / SCALER_FILE, scaler.to_json())
@@ -194,6 +161,12 @@ def save_bundle(
         _write_json(directory / METRICS_FILE, metrics)
     logger.info("Saved bundle to %s", directory)
     return directory
+
+
+def uses_scaler(config: SERConfig) -> bool:
+    """Whether a model of ``config`` comes with ``scaler.json`` (a member type standardises its
+    input outside the model)."""
+    return any(t.uses_scaler for t in config.member_types)
 
 
 def read_bundle_config(directory: str | Path) -> tuple[SERConfig, dict[str, Any]]:
@@ -233,16 +206,19 @@ def load_bundle(directory: str | Path | None = None) -> Bundle:
     """
     import keras
 
-    import ser.model  # noqa: F401  (registers the layers a bundle may name: PoolProbabilities, …)
+    import ser.layers  # noqa: F401  (registers the layers a bundle may name: PoolProbabilities, …)
 
     directory = check_bundle_files(Path(directory) if directory else DEFAULT_BUNDLE_DIR)
     config, info = read_bundle_config(directory)
     expected = feature_names(config.features)
     scaler = None
-    if "features" in config.inputs:
+    if uses_scaler(config):
         if not (directory / SCALER_FILE).is_file():
             raise BundleError(f"{directory} is not a complete model bundle: missing {SCALER_FILE}")
-        scaler = Scaler.from_json(_read_json(directory / SCALER_FILE))
+        try:
+            scaler = Scaler.from_json(_read_json(directory / SCALER_FILE))
+        except (KeyError, TypeError, ValueError) as err:
+            raise BundleError(f"{directory}/{SCALER_FILE} is inconsistent ({err})") from err
         if list(scaler.feature_names) != expected:
             raise BundleError(
                 f"{directory}: the scaler's {len(scaler.feature_names)} feature names do not match the "
@@ -255,13 +231,8 @@ def load_bundle(directory: str | Path | None = None) -> Bundle:
         model = keras.saving.load_model(directory / MODEL_FILE, compile=False, safe_mode=True)
     except Exception as err:  # keras raises many types for a broken archive
         raise BundleError(f"{directory}/{MODEL_FILE} could not be loaded: {err}") from err
-    expected_inputs = {
-        "features": (None, len(expected)),
-        "logmel": (None, config.cnn.frames, config.features.n_mels),
-        "tracks": (None, config.tracks.frames, len(track_names(config.features))),
-    }
     inputs = model_input_shapes(model)
-    wanted = {k: expected_inputs[k] for k in config.inputs}
+    wanted = {t.input_name: (None, *t.input_shape(config)) for t in config.member_types}
     if inputs != wanted:
         raise BundleError(
             f"{directory}: the model takes {inputs}, but a {config.model_type} model with this "

@@ -1,4 +1,8 @@
-"""The Hub model card: ``model_card.md`` (top level) rendered with a bundle's metrics."""
+"""The Hub model card: the template ``ser/model_card.md`` rendered with a bundle's metrics.
+
+Each member type writes its own paragraph (:meth:`ser.registry.MemberType.card_text`); emotions
+carry the emoji of :mod:`ser.presentation`.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,12 @@ from pathlib import Path
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
-from ser.bundle import Bundle
-from ser.features import feature_names, track_names
+from ser.bundle import Bundle, uses_scaler
 from ser.metrics import format_models_table, format_table
+from ser.presentation import emoji
 
-#: The card template shipped at the top level of the repository.
-TEMPLATE = Path(__file__).resolve().parents[1] / "model_card.md"
-#: How the card's first paragraph describes each kind of model.
-MEMBER_SUMMARIES = {
-    "mlp": "an MLP over {n_features} acoustic features",
-    "cnn": "a CNN over the log-mel spectrogram",
-    "tracks": "a 1-D CNN over how pitch, energy, MFCCs and spectral shape move through time",
-}
+#: The card template, shipped inside the package (``model_card.md`` at the top level links to it).
+TEMPLATE = Path(__file__).resolve().parent / "model_card.md"
 _METRICS = (
     ("accuracy", "accuracy", "Accuracy"),
     ("uar", "recall", "UAR (unweighted average recall)"),
@@ -74,15 +72,11 @@ def render_card(bundle: Bundle, repo_id: str, template: Path = TEMPLATE) -> Mode
         r = report.get(label)
         if r:
             rows.append(
-                f"| {label} | {r['precision']:.2f} | {r['recall']:.2f} | {r['f1-score']:.2f} | "
-                f"{int(r['support'])} |"
+                f"| {emoji(label)} {label} | {r['precision']:.2f} | {r['recall']:.2f} | "
+                f"{r['f1-score']:.2f} | {int(r['support'])} |"
             )
     config = bundle.config
-    mc, cc, tc = config.model, config.cnn, config.tracks
-    n_features = len(feature_names(config.features))
-    frame_s = config.features.hop_length / config.audio.sample_rate
     summary = metrics["summary"]
-    final = metrics.get("final_fit", {})
     return ModelCard.from_template(
         card_data(bundle, model_name),
         template_path=str(template),
@@ -91,29 +85,16 @@ def render_card(bundle: Bundle, repo_id: str, template: Path = TEMPLATE) -> Mode
         classes=bundle.labels,
         model_type=config.model_type,
         members=config.members,
-        member_summaries=[MEMBER_SUMMARIES[m].format(n_features=n_features) for m in config.members],
+        member_summaries=[t.description for t in config.member_types],
+        member_paragraphs=[t.card_text(config, metrics) for t in config.member_types],
         fusion=config.fusion,
-        inputs=config.inputs,
-        n_features=n_features,
+        uses_scaler=uses_scaler(config),
         n_folds=len(metrics.get("folds", [])),
         cv_table=format_table(summary),
         models_table=format_models_table(metrics["models"]) if "models" in metrics else None,
         intensity=summary.get("intensity_accuracy"),
         training_minutes=metrics.get("training_minutes"),
-        cnn=cc,
-        crop_s=round(cc.frames * frame_s, 1),
-        n_mels=config.features.n_mels,
-        tracks=tc,
-        tracks_crop_s=round(tc.frames * frame_s, 1),
-        n_tracks=len(track_names(config.features)),
         class_table="\n".join(rows),
         external=metrics.get("external_test"),
         sample_rate=config.audio.sample_rate,
-        feature_version=config.features.version,
-        hidden="-".join(map(str, mc.hidden)),
-        dropout=mc.dropout,
-        l2=mc.l2,
-        ensemble=mc.ensemble,
-        augment_copies=mc.augment_copies,
-        final_epochs=final.get("mlp_epochs") or final.get("epochs", "?"),
     )

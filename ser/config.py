@@ -8,22 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ser.registry import MemberType
 
 #: Bump whenever :mod:`ser.features` changes what a feature vector means.
 FEATURE_VERSION = 4
-
-#: The 8 RAVDESS emotions in the model's output order.
-EMOTIONS: tuple[str, ...] = (
-    "angry",
-    "calm",
-    "disgust",
-    "fearful",
-    "happy",
-    "neutral",
-    "sad",
-    "surprised",
-)
 
 
 @dataclass(frozen=True)
@@ -117,17 +108,7 @@ class ModelConfig:
     seed: int = 42
 
 
-#: The single models and the input each takes: the feature vector, a log-mel crop, or a crop
-#: of the per-frame acoustic tracks (:func:`ser.features.track_matrix`).
-MEMBER_INPUTS: dict[str, str] = {"mlp": "features", "cnn": "logmel", "tracks": "tracks"}
-
-#: What people call each single model.
-MEMBER_TITLES: dict[str, str] = {"mlp": "MLP", "cnn": "log-mel CNN", "tracks": "track CNN"}
-
-#: The kinds of model a bundle can hold: a single model, or a fusion of several.
-MODEL_TYPES: tuple[str, ...] = (*MEMBER_INPUTS, "fusion")
-
-#: How a fusion combines its members' emotion probabilities (:func:`ser.model.pool_probabilities`).
+#: How a fusion combines its members' emotion probabilities (:func:`ser.layers.pool_probabilities`).
 FUSION_RULES: tuple[str, ...] = ("arithmetic", "geometric")
 
 
@@ -196,8 +177,9 @@ class SERConfig:
         model: The MLP over the feature vector.
         cnn: The 2-D CNN over log-mel crops.
         tracks: The 1-D CNN over crops of the per-frame acoustic tracks.
-        model_type: One of :data:`MEMBER_INPUTS` (a single model) or ``"fusion"``.
-        fusion_members: The models a fusion pools (two or more of :data:`MEMBER_INPUTS`).
+        model_type: A registered single-model type (:func:`ser.registry.member_names`: ``"mlp"``,
+            ``"cnn"``, ``"tracks"``, …) or ``"fusion"``.
+        fusion_members: The types a fusion pools (two or more different registered types).
         fusion: How a fusion pools its members' emotion probabilities: ``"geometric"`` (the
             normalised geometric mean) or ``"arithmetic"`` (the mean; bundles from before this
             field).
@@ -213,30 +195,35 @@ class SERConfig:
     fusion: str = "geometric"
 
     def __post_init__(self) -> None:
-        if self.model_type not in MODEL_TYPES:
-            raise ValueError(f"model_type must be one of {MODEL_TYPES}, got {self.model_type!r}")
+        from ser.registry import FUSION, member_names
+
+        known = member_names()
+        if self.model_type not in (*known, FUSION):
+            raise ValueError(f"model_type must be one of {(*known, FUSION)}, got {self.model_type!r}")
         if self.fusion not in FUSION_RULES:
             raise ValueError(f"fusion must be one of {FUSION_RULES}, got {self.fusion!r}")
         members = self.fusion_members
-        if len(members) < 2 or len(set(members)) != len(members) or not set(members) <= set(MEMBER_INPUTS):
-            raise ValueError(
-                f"fusion_members must be two or more different ones of {tuple(MEMBER_INPUTS)}, "
-                f"got {members!r}"
-            )
+        if len(members) < 2 or len(set(members)) != len(members) or not set(members) <= set(known):
+            raise ValueError(f"fusion_members must be two or more different ones of {known}, got {members!r}")
 
     @property
     def members(self) -> tuple[str, ...]:
         """The single models this model type trains: ``fusion_members`` for a fusion."""
-        return self.fusion_members if self.model_type == "fusion" else (self.model_type,)
+        from ser.registry import FUSION
+
+        return self.fusion_members if self.model_type == FUSION else (self.model_type,)
+
+    @property
+    def member_types(self) -> tuple[MemberType, ...]:
+        """The registered types of :attr:`members` (:class:`ser.registry.MemberType`)."""
+        from ser.registry import member_type
+
+        return tuple(member_type(m) for m in self.members)
 
     @property
     def inputs(self) -> tuple[str, ...]:
-        """Names of the model's inputs (see :data:`MEMBER_INPUTS`), in member order."""
-        return tuple(MEMBER_INPUTS[m] for m in self.members)
-
-    def conv(self, member: str) -> CNNConfig:
-        """The settings of conv model ``member`` (``"cnn"`` or ``"tracks"``)."""
-        return {"cnn": self.cnn, "tracks": self.tracks}[member]
+        """Names of the model's inputs, in member order."""
+        return tuple(t.input_name for t in self.member_types)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict."""

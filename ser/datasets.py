@@ -1,4 +1,8 @@
-"""Dataset readers: RAVDESS file names and generic CSV manifests → lists of :class:`Item`."""
+"""Dataset readers: RAVDESS file names and generic CSV manifests → lists of :class:`Item`.
+
+A problem with a corpus or a manifest raises :class:`DatasetError`, whose message names the file
+and what is wrong.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from ser.config import EMOTIONS
+from ser.emotions import EMOTIONS, INTENSITIES
+from ser.errors import SERError
 
 #: RAVDESS emotion codes (third field of a file name).
 RAVDESS_EMOTIONS = {
@@ -19,8 +24,12 @@ RAVDESS_EMOTIONS = {
     "07": "disgust",
     "08": "surprised",
 }
-RAVDESS_INTENSITY = {"01": "normal", "02": "strong"}
+RAVDESS_INTENSITY = dict(zip(("01", "02"), INTENSITIES, strict=True))
 AUDIO_GLOBS = ("*.wav", "*.flac", "*.ogg", "*.mp3", "*.m4a", "*.webm", "*.opus")
+
+
+class DatasetError(SERError, ValueError):
+    """A corpus folder or manifest cannot be read, or its labels are not usable."""
 
 
 @dataclass(frozen=True)
@@ -29,7 +38,7 @@ class Item:
 
     Attributes:
         path: Audio file.
-        label: Emotion name (one of :data:`ser.config.EMOTIONS` for RAVDESS).
+        label: Emotion name (one of :data:`ser.emotions.EMOTIONS` for RAVDESS).
         speaker: Speaker id; splits never put one speaker on both sides.
         intensity: ``"normal"``/``"strong"`` where known.
         gender: ``"male"``/``"female"`` where known.
@@ -73,7 +82,7 @@ def ravdess_items(root: str | Path, actors: list[str] | None = None) -> list[Ite
     """
     root = Path(root)
     if not root.is_dir():
-        raise FileNotFoundError(f"RAVDESS folder not found: {root}")
+        raise DatasetError(f"RAVDESS folder not found: {root}")
     items = []
     for path in sorted(p for pattern in AUDIO_GLOBS for p in root.rglob(pattern)):
         try:
@@ -84,7 +93,7 @@ def ravdess_items(root: str | Path, actors: list[str] | None = None) -> list[Ite
             continue
         items.append(Item(path, meta["emotion"], meta["actor"], meta["intensity"], meta["gender"]))
     if not items:
-        raise FileNotFoundError(f"no RAVDESS-named audio files under {root}")
+        raise DatasetError(f"no RAVDESS-named audio files under {root}")
     return items
 
 
@@ -95,28 +104,30 @@ def manifest_items(csv_path: str | Path) -> list[Item]:
     ``intensity`` column (``normal``/``strong``) lets the models learn intensity too.
     """
     csv_path = Path(csv_path)
+    if not csv_path.is_file():
+        raise DatasetError(f"manifest not found: {csv_path}")
     with csv_path.open(newline="") as f:
         reader = csv.DictReader(f)
         missing = {"path", "label"} - set(reader.fieldnames or [])
         if missing:
-            raise ValueError(f"{csv_path}: missing column(s) {sorted(missing)}")
+            raise DatasetError(f"{csv_path}: missing column(s) {sorted(missing)}")
         items = []
         for row in reader:
             path = Path(row["path"])
             if not path.is_absolute():
                 path = csv_path.parent / path
             intensity = (row.get("intensity") or "").strip() or None
-            if intensity not in (None, *RAVDESS_INTENSITY.values()):
-                raise ValueError(f"{csv_path}: intensity must be normal or strong, got {intensity!r}")
+            if intensity not in (None, *INTENSITIES):
+                raise DatasetError(f"{csv_path}: intensity must be normal or strong, got {intensity!r}")
             speaker = (row.get("speaker") or str(path)).strip()
             items.append(Item(path, row["label"].strip(), speaker, intensity))
     if not items:
-        raise ValueError(f"{csv_path}: no rows")
+        raise DatasetError(f"{csv_path}: no rows")
     return items
 
 
 def check_labels(items: list[Item], labels: tuple[str, ...] = EMOTIONS) -> None:
-    """Raise ``ValueError`` naming any label outside ``labels``."""
+    """Raise :class:`DatasetError` naming any label outside ``labels``."""
     unknown = sorted({it.label for it in items} - set(labels))
     if unknown:
-        raise ValueError(f"unknown label(s) {unknown}; expected {list(labels)}")
+        raise DatasetError(f"unknown label(s) {unknown}; expected {list(labels)}")

@@ -1,4 +1,4 @@
-"""Model inputs of many files (feature vectors, log-mel spectrograms, acoustic tracks):
+"""Training inputs of many files (what each member type stores, :meth:`ser.registry.MemberType.file_input`):
 parallel, cached on disk, with augmented copies.
 
 Kept free of TensorFlow so that worker processes start fast.
@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,40 +18,24 @@ from tqdm.auto import tqdm
 from ser.audio import Audio, AudioError, decode, prepare
 from ser.augment import augment, make_augmenter
 from ser.config import SERConfig
-from ser.features import frame_tracks, summarise, track_matrix
+from ser.features import frame_tracks
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class FileInputs:
-    """Model inputs of one file: row/item 0 clean, 1..``copies`` augmented.
+#: What training stores for one file: by member type name, the input of each version (the
+#: clean file first, then its augmented copies; :meth:`ser.registry.MemberType.file_input`).
+FileInputs = dict[str, list[np.ndarray]]
 
-    Attributes:
-        vectors: Feature vectors of the speech part, shape ``(1 + copies, F)``.
-        logmels: Log-mel spectrograms of the speech part, each ``(n_mels, n_frames)`` float16.
-        tracks: Acoustic tracks of the speech part (:func:`ser.features.track_matrix`), each
-            ``(n_tracks, n_frames)`` float16.
-    """
-
-    vectors: np.ndarray
-    logmels: list[np.ndarray]
-    tracks: list[np.ndarray]
+#: Bump when what a cache file holds changes (2: acoustic tracks added; 3: one array per member
+#: type and version).
+CACHE_FORMAT = 3
 
 
-#: Bump when what a cache file holds changes (2: acoustic tracks added).
-CACHE_FORMAT = 2
-
-
-def clip_inputs(audio: Audio, config: SERConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Feature vector, whole log-mel spectrogram and acoustic tracks (both float16) of a
-    prepared recording's speech."""
+def clip_inputs(audio: Audio, config: SERConfig) -> dict[str, np.ndarray]:
+    """What each member type of ``config`` stores for a prepared recording's speech, by type name."""
     tracks = frame_tracks(audio.speech, audio.sample_rate, config.features)
-    return (
-        summarise(tracks, config=config.features),
-        tracks.log_mel.astype(np.float16),
-        track_matrix(tracks).astype(np.float16),
-    )
+    return {t.name: t.file_input(tracks, config) for t in config.member_types}
 
 
 def file_inputs(path: str | Path, config: SERConfig, copies: int = 0, seed: int = 0) -> FileInputs:
@@ -66,11 +49,13 @@ def file_inputs(path: str | Path, config: SERConfig, copies: int = 0, seed: int 
 
 
 def cache_key(raw: bytes, config: SERConfig, copies: int, seed: int) -> str:
-    """Key of a file's cached inputs: its content (``raw`` bytes), the audio/feature config, copies, seed."""
+    """Key of a file's cached inputs: its content (``raw`` bytes), the audio/feature config, the
+    member types, copies and seed."""
     h = hashlib.sha1(raw)
     settings = {
         "audio": config.to_dict()["audio"],
         "features": config.to_dict()["features"],
+        "members": sorted(config.members),
         "copies": copies,
         "seed": seed,
         "format": CACHE_FORMAT,
@@ -92,8 +77,7 @@ def _inputs_of(raw: bytes, config: SERConfig, copies: int, seed: int, name: str)
         except AudioError as err:  # e.g. noise drowned the speech: keep the clean row instead
             logger.debug("augmented copy %d of %s rejected (%s)", k, name, err)
             rows.append(rows[0])
-    vectors, logmels, tracks = zip(*rows)
-    return FileInputs(np.stack(vectors), list(logmels), list(tracks))
+    return {member: [row[member] for row in rows] for member in config.members}
 
 
 def _cached_file_inputs(
@@ -105,21 +89,10 @@ def _cached_file_inputs(
     target = cache_dir / f"{cache_key(raw, config, copies, seed)}.npz"
     if target.is_file():
         with np.load(target) as stored:
-            bounds = np.cumsum(stored["lengths"])[:-1]
-            return FileInputs(
-                stored["vectors"],
-                np.split(stored["logmel"], bounds, axis=1),
-                np.split(stored["tracks"], bounds, axis=1),
-            )
+            return {m: [stored[f"{m}__{k}"] for k in range(1 + copies)] for m in config.members}
     inputs = _inputs_of(raw, config, copies, seed, name=str(path))
     tmp = target.with_suffix(f".{id(inputs)}.tmp.npz")
-    np.savez(
-        tmp,
-        vectors=inputs.vectors,
-        logmel=np.concatenate(inputs.logmels, axis=1),
-        tracks=np.concatenate(inputs.tracks, axis=1),
-        lengths=np.array([m.shape[1] for m in inputs.logmels]),
-    )
+    np.savez(tmp, **{f"{m}__{k}": v for m, versions in inputs.items() for k, v in enumerate(versions)})
     tmp.replace(target)
     return inputs
 
@@ -133,7 +106,7 @@ def dataset_inputs(
     jobs: int = 1,
     progress: bool = True,
 ) -> list[FileInputs]:
-    """Inputs of many files, in order; see :func:`file_inputs`.
+    """Inputs of many files for the member types of ``config``, in order; see :func:`file_inputs`.
 
     Args:
         paths: Audio files.

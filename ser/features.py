@@ -314,43 +314,33 @@ def frame_crop(
 
 
 @dataclass(frozen=True)
-class ModelInputs:
-    """What the models take for each analysis window of a recording.
+class Windows:
+    """The analysis windows of a signal and the per-frame analysis they are cut from.
+
+    Every model input is made from this one pass over the signal (see
+    :meth:`ser.registry.MemberType.window_inputs`).
 
     Attributes:
-        vectors: Feature vectors, shape ``(n_windows, n_features)``.
-        logmels: Log-mel crops, shape ``(n_windows, frames, n_mels)``; ``None`` unless asked for.
+        tracks: The per-frame measures of the whole signal.
         bounds: Each window's (start, end) in seconds from the start of the signal.
-        tracks: Crops of the acoustic tracks, shape ``(n_windows, frames, n_tracks)``, padded
-            with NaN (the 1-D CNN reads NaN as its training mean); ``None`` unless asked for.
+        ranges: Each window's frames ``[a, b)`` in ``tracks``.
+        vectors: Each window's feature vector (:func:`summarise`), shape ``(n_windows, n_features)``.
     """
 
-    vectors: np.ndarray
-    logmels: np.ndarray | None
+    tracks: FrameTracks
     bounds: list[tuple[float, float]]
-    tracks: np.ndarray | None = None
-
-    def by_name(self) -> dict[str, np.ndarray | None]:
-        """The arrays by model input name (see :data:`ser.config.MEMBER_INPUTS`)."""
-        return {"features": self.vectors, "logmel": self.logmels, "tracks": self.tracks}
+    ranges: list[tuple[int, int]]
+    vectors: np.ndarray
 
 
-def extract_inputs(
-    y: np.ndarray,
-    sr: int,
-    config: FeatureConfig | None = None,
-    logmel_frames: int | None = None,
-    track_frames: int | None = None,
-) -> ModelInputs:
-    """Model inputs of a signal from one pass over it: one window when it fits in
-    ``config.window_s``, else one per window of :func:`window_bounds`.
+def analysis_windows(y: np.ndarray, sr: int, config: FeatureConfig | None = None) -> Windows:
+    """Analyse a signal once and cut it into windows: one when it fits in ``config.window_s``,
+    else those of :func:`window_bounds`.
 
     Args:
         y: Mono float signal at ``sr`` Hz (as :func:`ser.audio.load_audio` prepares it).
         sr: Sample rate (Hz).
         config: Feature settings.
-        logmel_frames: Also return centred log-mel crops of this many frames (for the CNN).
-        track_frames: Also return centred crops of the acoustic tracks (for the 1-D CNN).
     """
     config = config or FeatureConfig()
     tracks = frame_tracks(y, sr, config)
@@ -361,29 +351,7 @@ def extract_inputs(
         bounds = window_bounds(duration_s, config)
         ranges = [(tracks.frame_of(s), tracks.frame_of(e) + 1) for s, e in bounds]
     vectors = np.stack([summarise(tracks, a, b, config) for a, b in ranges])
-    logmels = (
-        np.stack([frame_crop(tracks.log_mel[:, a:b], logmel_frames) for a, b in ranges])
-        if logmel_frames
-        else None
-    )
-    track_crops = None
-    if track_frames:
-        matrix = track_matrix(tracks)
-        track_crops = np.stack([frame_crop(matrix[:, a:b], track_frames, fill=np.nan) for a, b in ranges])
-    return ModelInputs(vectors, logmels, bounds, track_crops)
-
-
-def extract_windows(
-    y: np.ndarray, sr: int, config: FeatureConfig | None = None
-) -> tuple[np.ndarray, list[tuple[float, float]]]:
-    """One feature vector per analysis window (see :func:`extract_inputs`).
-
-    Returns:
-        ``(vectors, bounds)``: shape ``(n_windows, n_features)`` and each window's (start, end)
-        in seconds from the start of ``y``.
-    """
-    inputs = extract_inputs(y, sr, config)
-    return inputs.vectors, inputs.bounds
+    return Windows(tracks, bounds, ranges, vectors)
 
 
 def _f0_stats(f0: np.ndarray, frame_s: float) -> np.ndarray:

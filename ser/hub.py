@@ -1,9 +1,9 @@
 """Where the model comes from: a local folder, a Hugging Face Hub repo, or the bundled default.
 
-Resolution order (:func:`resolve_model`):
+Resolution order (:func:`resolve_model`, which :meth:`ser.inference.Predictor.from_pretrained` calls):
 
-1. an explicit local bundle folder;
-2. a Hub repo: an explicit ``repo_id`` or ``$SER_MODEL_REPO`` (revision from ``$SER_MODEL_REVISION``,
+1. an explicit local bundle folder, else ``$SER_MODEL_DIR``;
+2. a Hub repo: an explicit repo id or ``$SER_MODEL_REPO`` (revision from ``$SER_MODEL_REVISION``,
    token from ``$HF_TOKEN``, endpoint from ``$HF_ENDPOINT``), downloaded with the real
    ``huggingface_hub`` client into the normal HF cache, restricted to the bundle's files;
 3. the default bundle shipped inside the package.
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,17 +34,21 @@ from huggingface_hub.errors import (
 )
 
 from ser.bundle import BUNDLE_FILES, DEFAULT_BUNDLE_DIR
+from ser.errors import SERError
 
 logger = logging.getLogger(__name__)
 
+ENV_DIR = "SER_MODEL_DIR"
 ENV_REPO = "SER_MODEL_REPO"
 ENV_REVISION = "SER_MODEL_REVISION"
 #: Seconds to wait for the Hub before falling back to the cache.
 HUB_TIMEOUT_S = 10.0
 _UNREACHABLE = (OfflineModeIsEnabled, ConnectionError, TimeoutError, httpx2.TransportError)
+#: A Hub repo id: ``namespace/name`` (letters, digits, ``-``, ``_``, ``.``).
+_REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*")
 
 
-class ModelSourceError(RuntimeError):
+class ModelSourceError(SERError, RuntimeError):
     """The model could not be obtained; the message says which repo/revision and what to do."""
 
 
@@ -75,18 +80,33 @@ class ModelSource:
 
 
 def resolve_model(
-    model_dir: str | Path | None = None,
-    repo_id: str | None = None,
+    path_or_repo_id: str | Path | None = None,
     revision: str | None = None,
     token: str | None = None,
 ) -> ModelSource:
-    """Find the model bundle to use (see the module docstring for the order)."""
-    if model_dir:
-        return ModelSource(Path(model_dir), "local")
-    repo_id = repo_id or os.environ.get(ENV_REPO) or None
-    if repo_id:
-        return download_bundle(repo_id, revision or os.environ.get(ENV_REVISION) or None, token)
-    return ModelSource(DEFAULT_BUNDLE_DIR, "default")
+    """Find the model bundle to use.
+
+    Args:
+        path_or_repo_id: A bundle folder, or a Hub repo id (``"user/name"``). ``None``:
+            ``$SER_MODEL_DIR``, else ``$SER_MODEL_REPO``, else the bundled default.
+        revision: Branch, tag or commit of a Hub repo (default ``$SER_MODEL_REVISION``, else main).
+        token: Hub token (default: ``$HF_TOKEN`` / the stored login).
+
+    Raises:
+        ModelSourceError: A path that is not a folder, or a repo that cannot be had.
+    """
+    if path_or_repo_id is None:
+        path_or_repo_id = os.environ.get(ENV_DIR) or os.environ.get(ENV_REPO) or None
+    if path_or_repo_id is None:
+        return ModelSource(DEFAULT_BUNDLE_DIR, "default")
+    if Path(path_or_repo_id).is_dir():
+        return ModelSource(Path(path_or_repo_id), "local")
+    if isinstance(path_or_repo_id, Path) or not _REPO_ID.fullmatch(path_or_repo_id):
+        raise ModelSourceError(
+            f"No model folder at {path_or_repo_id}, and it is not a Hub repo id (namespace/name). Give a "
+            "folder written by ser-train, or a repo id."
+        )
+    return download_bundle(path_or_repo_id, revision or os.environ.get(ENV_REVISION) or None, token)
 
 
 def download_bundle(
@@ -158,7 +178,7 @@ def _from_cache(
     return ModelSource(path, "hub-cache", repo_id, revision, path.name)
 
 
-class PublishError(RuntimeError):
+class PublishError(SERError, RuntimeError):
     """A bundle cannot be published (invalid, or without metrics)."""
 
 

@@ -1,7 +1,9 @@
 """Prediction: any audio in → ordered emotion probabilities, confidence, timeline.
 
->>> from ser.inference import Predictor
->>> predictor = Predictor()                 # the bundled default model
+:class:`Predictor` is the one door into a model, for the app, the scripts and code alike:
+
+>>> from ser import Predictor
+>>> predictor = Predictor.from_pretrained()  # the bundled default model (or a folder, or a repo id)
 >>> result = predictor.predict("clip.wav")  # doctest: +SKIP
 >>> result.label, result.confidence, result.level  # doctest: +SKIP
 ('angry', 0.81, 'high')
@@ -11,9 +13,9 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -21,7 +23,14 @@ from joblib import Parallel, delayed
 from ser.audio import Audio, AudioError, AudioSource, load_audio
 from ser.bundle import Bundle, load_bundle
 from ser.config import SERConfig
-from ser.features import ModelInputs, acoustic_summary, extract_inputs
+from ser.emotions import intensity_name
+from ser.features import acoustic_summary
+from ser.inputs import ModelInputs, concatenate, model_inputs
+from ser.presentation import emoji, headline
+from ser.synthetic import synth_speech
+
+if TYPE_CHECKING:
+    from ser.hub import ModelSource
 
 logger = logging.getLogger(__name__)
 
@@ -31,31 +40,12 @@ HIGH_CONFIDENCE = 0.60
 #: With 8 classes, chance is 0.125.
 MEDIUM_CONFIDENCE = 0.35
 
-EMOJI = {
-    "angry": "😠",
-    "calm": "😌",
-    "disgust": "🤢",
-    "fearful": "😨",
-    "happy": "😄",
-    "neutral": "😐",
-    "sad": "😢",
-    "surprised": "😲",
-}
-
 
 def confidence_level(p: float) -> str:
     """``"high"`` (p ≥ 0.60), ``"medium"`` (p ≥ 0.35) or ``"low"``."""
     if p >= HIGH_CONFIDENCE:
         return "high"
     return "medium" if p >= MEDIUM_CONFIDENCE else "low"
-
-
-def intensity_name(label: str, p_strong: float) -> str | None:
-    """``"strong"`` when P(strong) ≥ 0.5, else ``"normal"``; ``None`` for neutral (RAVDESS
-    records neutral at normal intensity only, so "strong neutral" means nothing)."""
-    if label == "neutral":
-        return None
-    return "strong" if p_strong >= 0.5 else "normal"
 
 
 @dataclass(frozen=True)
@@ -94,6 +84,8 @@ class Prediction:
         intensity_strong: The model's P(strong) (``None`` when it has no intensity output).
         warnings: Things to know about this result.
         processing_ms: Time from input to result.
+        audio: The prepared recording the answer was computed from (for figures); ``None`` from
+            :meth:`Predictor.predict_many`, which does not keep audio. Not part of :meth:`to_dict`.
     """
 
     label: str
@@ -113,19 +105,20 @@ class Prediction:
     intensity_strong: float | None = None
     warnings: list[str] = field(default_factory=list)
     processing_ms: float = 0.0
+    audio: Audio | None = field(default=None, repr=False, compare=False)
 
     @property
     def emoji(self) -> str:
-        return EMOJI.get(self.label, "🎙️")
+        return emoji(self.label)
 
     @property
     def headline(self) -> str:
         """The label with its intensity when known, e.g. ``"angry — strong"``."""
-        return f"{self.label} — {self.intensity}" if self.intensity else self.label
+        return headline(self.label, self.intensity)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        return asdict(self)
+        """JSON-ready dict (everything but the audio)."""
+        return {k: v for k, v in asdict(replace(self, audio=None)).items() if k != "audio"}
 
 
 @dataclass(frozen=True)
@@ -133,22 +126,29 @@ class Analysis:
     """Everything about a recording except the model's answer (computed without TensorFlow).
 
     Attributes:
-        inputs: The model inputs: one row (clip) or one per window, with the crops the model
-            takes (:func:`ser.features.extract_inputs`; its bounds count from the speech's start).
+        inputs: The model inputs: one row (clip) or one per window (:func:`ser.inputs.model_inputs`;
+            its bounds count from the speech's start).
         bounds: Each row's (start, end) in seconds from the recording's start.
         audio_info: Duration, speech ratio and intervals, original rate, channels, format, warnings.
         elapsed_ms: Time spent on decoding and features.
+        audio: The prepared recording (``None`` when not kept).
     """
 
     inputs: ModelInputs
     bounds: list[tuple[float, float]]
     audio_info: dict[str, Any]
     elapsed_ms: float
+    audio: Audio | None = None
 
 
-def analyse(source: AudioSource | Audio, config: SERConfig) -> Analysis:
+def analyse(source: AudioSource | Audio, config: SERConfig, keep_audio: bool = False) -> Analysis:
     """Decode, validate and featurise a recording: one set of model inputs when its speech
     fits in one analysis window, else one per window (the timeline).
+
+    Args:
+        source: A path, encoded bytes, ``(sample_rate, samples)``, or an already prepared :class:`Audio`.
+        config: The model's settings.
+        keep_audio: Keep the prepared audio in the result (for figures).
 
     Raises:
         ser.audio.AudioError: The input cannot be used.
@@ -157,13 +157,7 @@ def analyse(source: AudioSource | Audio, config: SERConfig) -> Analysis:
     audio = source if isinstance(source, Audio) else load_audio(source, config.audio)
     sr = audio.sample_rate
     offset = audio.speech_offset_s
-    inputs = extract_inputs(
-        audio.speech,
-        sr,
-        config.features,
-        logmel_frames=config.cnn.frames if "logmel" in config.inputs else None,
-        track_frames=config.tracks.frames if "tracks" in config.inputs else None,
-    )
+    inputs = model_inputs(audio.speech, sr, config)
     bounds = [(round(s + offset, 3), round(e + offset, 3)) for s, e in inputs.bounds]
     info = {
         "duration_s": round(audio.duration_s, 3),
@@ -177,7 +171,7 @@ def analyse(source: AudioSource | Audio, config: SERConfig) -> Analysis:
         "warnings": list(audio.warnings),
     }
     elapsed_ms = (time.perf_counter() - start) * 1000
-    return Analysis(inputs, bounds, info, elapsed_ms)
+    return Analysis(inputs, bounds, info, elapsed_ms, audio if keep_audio else None)
 
 
 def _safe_analyse(source: AudioSource, config: SERConfig) -> Analysis | AudioError:
@@ -192,56 +186,71 @@ class Predictor:
 
     Args:
         bundle: A loaded :class:`ser.bundle.Bundle`, a bundle folder, or ``None`` for the
-            bundled default model.
+            bundled default model. To load from the Hub too, use :meth:`from_pretrained`.
+        source: Where the bundle came from (shown to people); set by :meth:`from_pretrained`.
     """
 
-    def __init__(self, bundle: Bundle | str | Path | None = None) -> None:
+    def __init__(self, bundle: Bundle | str | Path | None = None, source: ModelSource | None = None) -> None:
         self.bundle = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
+        self.source = source
         self.config = self.bundle.config
         self.labels = self.bundle.labels
         logger.info(
             "Loaded model %s from %s (%d classes)", self.bundle.name, self.bundle.path, len(self.labels)
         )
 
+    @classmethod
+    def from_pretrained(
+        cls, path_or_repo_id: str | Path | None = None, revision: str | None = None, token: str | None = None
+    ) -> Predictor:
+        """A predictor for a bundle folder, a Hub repo id (``"user/name"``, downloaded with
+        ``huggingface_hub`` and validated) or, with ``None``, ``$SER_MODEL_DIR``, else
+        ``$SER_MODEL_REPO``, else the bundled default (see :func:`ser.hub.resolve_model`).
+
+        Raises:
+            ser.hub.ModelSourceError: The model cannot be obtained.
+            ser.bundle.BundleError: What arrived is not a valid bundle.
+        """
+        from ser.hub import resolve_model
+
+        source = resolve_model(path_or_repo_id, revision, token)
+        logger.info("Model: %s", source.describe())
+        return cls(source.path, source)
+
+    def describe(self) -> str:
+        """Which model this is and where it came from, in one line."""
+        origin = self.source.describe() if self.source else str(self.bundle.path)
+        return f"{self.bundle.name} — {origin}"
+
     def warmup(self) -> None:
         """Run one prediction on synthetic speech so that numba and TensorFlow compile now."""
         sr = self.config.audio.sample_rate
-        t = np.arange(int(1.5 * sr)) / sr
-        envelope = 0.5 * (1 + np.sin(2 * np.pi * 4 * t)) ** 2
-        y = envelope * np.sin(2 * np.pi * (140 + 30 * np.sin(2 * np.pi * t)) * t)
-        self.predict((sr, y.astype(np.float32)))
+        self.predict((sr, synth_speech(1.5, sr)))
 
-    def model_input(self, given: dict[str, np.ndarray | None]) -> Any:
-        """What the Keras model takes from ``given`` inputs by name (:meth:`Analysis.model_inputs`):
-        the standardised vectors and/or the crops (a dict when it takes several)."""
+    def model_input(self, given: dict[str, np.ndarray]) -> Any:
+        """What the Keras model takes from ``given`` inputs by name (:meth:`ser.inputs.ModelInputs.by_name`):
+        each member's input, standardised when its type uses the bundle's scaler (a dict when the
+        model takes several)."""
         x = {}
-        for name in self.config.inputs:
+        for member in self.config.member_types:
+            name = member.input_name
             if given.get(name) is None:
                 raise ValueError(f"this {self.config.model_type} model needs {name} inputs")
             x[name] = np.asarray(given[name], dtype=np.float32)
-        if "features" in x:
-            x["features"] = self.bundle.scaler.transform(np.atleast_2d(x["features"]))
+            if member.uses_scaler:
+                x[name] = self.bundle.scaler.transform(np.atleast_2d(x[name]))
         return x if len(x) > 1 else next(iter(x.values()))
 
-    def outputs(self, given: dict[str, np.ndarray | None]) -> dict[str, np.ndarray]:
+    def outputs(self, given: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Model outputs for ``n`` windows: ``"emotion"`` probabilities ``(n, n_classes)`` and, when
-        the model has it, ``"intensity"`` P(strong) ``(n,)``.
+        the model has it, ``"intensity"`` P(strong) ``(n,)`` (:func:`ser.fusion.predict_outputs`).
 
         Args:
-            given: Inputs by name (:meth:`ser.features.ModelInputs.by_name`), each with ``n`` rows: ``"features"`` ``(n, F)``, ``"logmel"``
-                ``(n, frames, n_mels)``, ``"tracks"`` ``(n, frames, n_tracks)``; those the model
-                takes must not be ``None``.
-
-        Uses ``predict_on_batch`` (a compiled function, ~1 ms): ``model.predict`` costs ~40 ms of
-        overhead per call, and an eager call through an averaged ensemble ~30 ms.
+            given: Inputs by name (:meth:`ser.inputs.ModelInputs.by_name`), each with ``n`` rows.
         """
-        from ser.model import outputs_of
+        from ser.fusion import predict_outputs
 
-        result = outputs_of(self.bundle.model.predict_on_batch(self.model_input(given)))
-        out = {"emotion": np.asarray(result["emotion"], dtype=np.float64)}
-        if "intensity" in result:
-            out["intensity"] = np.asarray(result["intensity"], dtype=np.float64).reshape(-1)
-        return out
+        return predict_outputs(self.bundle.model, self.model_input(given))
 
     def predict(self, source: AudioSource | Audio) -> Prediction:
         """Predict the emotion of one recording (see :func:`ser.audio.load_audio` for inputs).
@@ -253,7 +262,7 @@ class Predictor:
             ser.audio.AudioError: The input cannot be used (with a user-facing message).
         """
         start = time.perf_counter()
-        analysis = analyse(source, self.config)
+        analysis = analyse(source, self.config, keep_audio=True)
         outputs = self.outputs(analysis.inputs.by_name())
         return self._decide(analysis, outputs, time.perf_counter() - start)
 
@@ -281,14 +290,8 @@ class Predictor:
         model_start = time.perf_counter()
         answers = iter([])
         if good:
-            given = [a.inputs.by_name() for a in good]
-            outputs = self.outputs(
-                {
-                    name: None if given[0][name] is None else np.concatenate([g[name] for g in given])
-                    for name in given[0]
-                }
-            )
-            cuts = np.cumsum([len(a.inputs.vectors) for a in good])[:-1]
+            outputs = self.outputs(concatenate([a.inputs for a in good]))
+            cuts = np.cumsum([len(a.inputs) for a in good])[:-1]
             split = {k: np.split(v, cuts) for k, v in outputs.items()}
             answers = iter([{k: v[i] for k, v in split.items()} for i in range(len(good))])
         model_share_s = (time.perf_counter() - model_start) / max(len(good), 1)
@@ -323,6 +326,7 @@ class Predictor:
             intensity=None if p_strong is None else intensity_name(label, p_strong),
             intensity_strong=None if p_strong is None else round(p_strong, 4),
             processing_ms=round(elapsed_s * 1000, 1),
+            audio=analysis.audio,
             **analysis.audio_info,
         )
 

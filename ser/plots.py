@@ -1,6 +1,6 @@
 """Figures for the app: waveform with speech shaded, mel spectrogram, probabilities, timeline.
 
-Every function returns a new :class:`matplotlib.figure.Figure` (no pyplot state, safe to call
+Emotions have the colours of :mod:`ser.presentation`. Every function returns a new :class:`matplotlib.figure.Figure` (no pyplot state, safe to call
 from concurrent requests).
 """
 
@@ -13,24 +13,9 @@ from matplotlib.figure import Figure
 
 from ser.audio import Audio
 from ser.inference import Window
+from ser.presentation import color
 
-#: One fixed colour per emotion, used by every figure and the app's CSS.
-EMOTION_COLORS = {
-    "angry": "#e5484d",
-    "calm": "#46a758",
-    "disgust": "#8e4ec6",
-    "fearful": "#f76b15",
-    "happy": "#ffc53d",
-    "neutral": "#8b8d98",
-    "sad": "#0090ff",
-    "surprised": "#e93d82",
-}
-_FALLBACK = "#6e56cf"
 _MAX_POINTS = 4000  # waveform is drawn as a min/max envelope beyond this
-
-
-def color(label: str) -> str:
-    return EMOTION_COLORS.get(label, _FALLBACK)
 
 
 def _figure(height: float = 2.4) -> tuple[Figure, object]:

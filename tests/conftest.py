@@ -22,7 +22,7 @@ os.environ.pop("SER_MODEL_REPO", None)
 
 from ser.config import CNNConfig, ModelConfig, SERConfig  # noqa: E402
 from ser.datasets import manifest_items  # noqa: E402
-from ser.train import train  # noqa: E402
+from ser.training import train  # noqa: E402
 from tests.audio_fixtures import synth_speech  # noqa: E402
 
 #: Generated "emotions": (f0 Hz, syllable rate Hz). Distinct enough for a model to learn.
@@ -38,6 +38,17 @@ TOY_CONFIG = SERConfig(
     model_type="fusion",
     fusion_members=("mlp", "tracks", "cnn"),
 )
+
+
+#: Fixtures that train a model: a test that uses one is slow (``-m "not slow"`` skips it).
+SLOW_FIXTURES = {"toy_bundle"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that trains (through :data:`SLOW_FIXTURES`) as slow."""
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

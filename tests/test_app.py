@@ -11,6 +11,7 @@ from gradio_client import Client, handle_file
 
 import app
 from ser.inference import Predictor
+from ser.live import LiveSession
 from tests.audio_fixtures import synth_speech
 from tests.util import free_port
 
@@ -133,12 +134,12 @@ def test_answer_shows_emotion_with_its_intensity(predictor, clips):
     result = predictor.predict(clips["angry"])
     assert result.headline in app.answer_html(result)
     assert " — " in result.headline  # the toy model predicts intensity
-    details = app.details_markdown(result, None, "toy")
+    details = app.details_markdown(result, "toy")
     assert f"| **Intensity** | {result.intensity} (P(strong) = {result.intensity_strong:.2f}) |" in details
 
 
 def test_live_session_classifies_the_rolling_window(predictor):
-    session = app.LiveSession(predictor, window_s=3.0, history_s=5.0)
+    session = LiveSession(predictor, window_s=3.0, history_s=5.0)
     speech = np.round(synth_speech(8.0, f0=150, rate_hz=4, seed=3, lead_silence=0.05) * 32767).astype(
         np.int16
     )

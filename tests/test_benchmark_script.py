@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.util import run_script
 
 MEASURES = {
@@ -18,6 +20,7 @@ MEASURES = {
 }
 
 
+@pytest.mark.slow
 def test_benchmark_reports_medians_against_baselines(tmp_path):
     out = tmp_path / "bench.json"
     res = run_script("benchmark.py", "--repeats", 3, "--json", out, timeout=900)

@@ -29,9 +29,12 @@ BASE_FLAGS = [
     "--disable-sync",
 ]
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (bash .ci/run installs it)"
-)
+pytestmark = [
+    pytest.mark.slow,  # a real browser against a served app
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (bash .ci/run installs it)"
+    ),
+]
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from tests.audio_fixtures import synth_speech, write_format
@@ -72,6 +73,7 @@ def test_labels_from_ravdess_file_names(toy_bundle, tmp_path):
     assert json.loads(out.read_text())["rows"][0]["true"] == "angry"
 
 
+@pytest.mark.slow  # starts the command twice
 def test_usage_errors(tmp_path):
     assert run().returncode == 2
     res = run("--model-dir", str(tmp_path / "missing"), "--file", "x.wav")

@@ -8,7 +8,7 @@ from scipy import signal as sps
 
 from ser.audio import load_audio
 from ser.config import FeatureConfig
-from ser.features import extract, extract_windows, feature_names, frame_tracks, window_bounds
+from ser.features import analysis_windows, extract, feature_names, frame_tracks, window_bounds
 from tests.audio_fixtures import RAVDESS, synth_speech
 
 SR = 22050
@@ -114,14 +114,16 @@ def test_window_bounds_cover_the_signal():
 
 def test_windows_match_clip_features_for_a_single_window():
     y = synth_speech(2.5, seed=4)
-    vectors, bounds = extract_windows(y, SR)
+    windows = analysis_windows(y, SR)
+    vectors, bounds = windows.vectors, windows.bounds
     assert vectors.shape == (1, len(feature_names())) and bounds == [(0.0, 2.5)]
     np.testing.assert_allclose(vectors[0], extract(y, SR), rtol=1e-5, atol=1e-5)
 
 
 def test_windowed_analysis_of_a_long_recording():
     y = np.concatenate([synth_speech(3.0, seed=s) for s in range(4)])  # 12 s
-    vectors, bounds = extract_windows(y, SR)
+    windows = analysis_windows(y, SR)
+    vectors, bounds = windows.vectors, windows.bounds
     assert len(bounds) == len(vectors) == 7
     assert np.all(np.isfinite(vectors))
     assert bounds[-1][1] == pytest.approx(12.0)

@@ -98,7 +98,7 @@ def test_offline_mode_reloads_from_the_cache(hub, toy_bundle, clip, tmp_path):
     """HF_HUB_OFFLINE=1 in a fresh process (the library reads it at import): the CLI still works."""
     publish_bundle(toy_bundle, REPO, token=hub.token)
     env = {**os.environ, "HF_HUB_CACHE": str(tmp_path / "cache")}
-    args = ("--repo", REPO, "--file", clip)
+    args = ("--repo-id", REPO, "--file", clip)
     online = run_script("evaluate.py", *args, env=env)
     assert online.returncode == 0, online.stderr[-2000:]
     offline = run_script("evaluate.py", *args, env={**env, "HF_HUB_OFFLINE": "1"})

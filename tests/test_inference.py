@@ -10,7 +10,7 @@ import pytest
 
 from ser.audio import NoSpeechError, TooShortError
 from ser.bundle import DEFAULT_BUNDLE_DIR, BundleError, load_bundle
-from ser.config import EMOTIONS
+from ser.emotions import EMOTIONS
 from ser.inference import Prediction, Predictor, confidence_level
 from tests.audio_fixtures import synth_speech, tone
 

@@ -13,9 +13,12 @@ import soundfile as sf
 from ser.augment import mixup, spec_augment
 from ser.bundle import SCALER_FILE, BundleError, load_bundle
 from ser.config import CNNConfig, SERConfig
-from ser.features import extract_inputs, frame_crop, frame_tracks, track_matrix, track_names
-from ser.inference import Predictor, intensity_name
-from ser.model import build_track_cnn, pool_probabilities
+from ser.emotions import intensity_name
+from ser.features import frame_crop, frame_tracks, track_matrix, track_names
+from ser.inference import Predictor
+from ser.inputs import model_inputs
+from ser.layers import pool_probabilities
+from ser.members import build_track_cnn
 from tests.audio_fixtures import synth_speech
 from tests.conftest import TOY_CLASSES
 from tests.util import run_script
@@ -39,17 +42,20 @@ def test_frame_crop_centres_short_input_in_padding_and_long_input_in_the_crop():
 
 def test_model_inputs_hold_one_crop_per_window():
     y = np.concatenate([synth_speech(3.0, seed=s) for s in range(3)])  # 9 s → 5 windows
-    inputs = extract_inputs(y, SR, logmel_frames=256, track_frames=192)
-    assert inputs.logmels.shape == (len(inputs.bounds), 256, 64) == (5, 256, 64)
-    assert inputs.tracks.shape == (5, 192, len(track_names())) == (5, 192, 94)
-    assert len(inputs.vectors) == 5 and np.all(np.isfinite(inputs.logmels))
-    assert np.all(np.isfinite(inputs.tracks))  # 3 s windows fill the 2.2 s crop: no padding
-    none = extract_inputs(y, SR)
-    assert none.logmels is None and none.tracks is None  # only computed when a model needs them
+    config = SERConfig(model_type="fusion", cnn=CNNConfig(frames=256))
+    inputs = model_inputs(y, SR, config)
+    logmels, tracks = inputs.arrays["logmel"], inputs.arrays["tracks"]
+    assert logmels.shape == (len(inputs.bounds), 256, 64) == (5, 256, 64)
+    assert tracks.shape == (5, 192, len(track_names())) == (5, 192, 94)
+    assert len(inputs.vectors) == 5 and np.all(np.isfinite(logmels))
+    assert np.all(np.isfinite(tracks))  # 3 s windows fill the 2.2 s crop: no padding
+    only_mlp = model_inputs(y, SR, SERConfig(model_type="mlp"))
+    assert set(only_mlp.arrays) == {"features"}  # crops are only cut when a model takes them
+    np.testing.assert_array_equal(only_mlp.arrays["features"], inputs.vectors)
 
 
 def test_short_speech_pads_the_track_crop_with_nan_which_the_track_cnn_reads_as_its_training_mean():
-    tracks = extract_inputs(synth_speech(1.0, seed=4), SR, track_frames=192).tracks[0]
+    tracks = model_inputs(synth_speech(1.0, seed=4), SR, SERConfig(model_type="tracks")).arrays["tracks"][0]
     padded = np.isnan(tracks).all(axis=1)
     assert 0 < padded.sum() < 192 and not np.isnan(tracks[~padded]).any()  # whole frames only
     mean = np.nanmean(tracks, axis=0) + 1.0
@@ -137,9 +143,7 @@ def test_fusion_output_is_the_normalised_geometric_mean_of_its_members(toy_bundl
     predictor = Predictor(toy_bundle)
     config = predictor.config
     y = synth_speech(2.5, f0=200, rate_hz=6.5, seed=3)
-    inputs = extract_inputs(
-        y, SR, config.features, logmel_frames=config.cnn.frames, track_frames=config.tracks.frames
-    )
+    inputs = model_inputs(y, SR, config)
     fused = predictor.outputs(inputs.by_name())
     model = predictor.bundle.model
 
@@ -147,8 +151,8 @@ def test_fusion_output_is_the_normalised_geometric_mean_of_its_members(toy_bundl
         return next(m for m in model.layers if m.name.startswith(prefix))
 
     p_mlp = np.asarray(member("ser_mlp").predict_on_batch(predictor.bundle.scaler.transform(inputs.vectors)))
-    p_cnn = member("ser_cnn").predict_on_batch(inputs.logmels)
-    p_tracks = member("ser_tracks").predict_on_batch(inputs.tracks)
+    p_cnn = member("ser_cnn").predict_on_batch(inputs.arrays["logmel"])
+    p_tracks = member("ser_tracks").predict_on_batch(inputs.arrays["tracks"])
     geometric = np.cbrt(p_mlp * np.asarray(p_cnn["emotion"]) * np.asarray(p_tracks["emotion"]))
     np.testing.assert_allclose(fused["emotion"], geometric / geometric.sum(axis=1, keepdims=True), atol=1e-5)
     both = (np.asarray(p_cnn["intensity"]) + np.asarray(p_tracks["intensity"])).ravel() / 2
@@ -185,6 +189,7 @@ def test_prediction_carries_intensity(toy_bundle):
     assert result.timeline[0].intensity == result.intensity
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model_type", ["mlp", "cnn", "tracks"])
 def test_every_model_type_trains_loads_and_predicts(model_type, toy_corpus, tmp_path):
     out = tmp_path / model_type

@@ -9,7 +9,7 @@ import pytest
 
 from ser.bundle import BUNDLE_FILES, load_bundle
 from ser.datasets import manifest_items, parse_ravdess_name, ravdess_items
-from ser.train import speaker_folds, validation_speakers
+from ser.training.folds import speaker_folds, validation_speakers
 from tests.audio_fixtures import RAVDESS
 from tests.util import run_script
 
@@ -85,23 +85,27 @@ def test_the_scaler_is_fitted_on_training_rows_only(toy_corpus):
     """Shifting every test speaker's features must not move the fold's scaler."""
     import dataclasses
 
-    from ser.bundle import Scaler
     from ser.config import SERConfig
     from ser.features import feature_names
-    from ser.train import FeatureSet
+    from ser.members import MLP_TYPE
+    from ser.scaler import Scaler
+    from ser.training.data import TrainingData
 
     items = manifest_items(toy_corpus)
     config = SERConfig(model=dataclasses.replace(SERConfig().model, augment_copies=1, ensemble=1))
-    data = FeatureSet.from_items(items, config, ["angry", "calm", "sad"])
+    data = TrainingData.from_items(items, config, ["angry", "calm", "sad"])
     test = np.isin(data.speakers, speaker_folds(data.speakers.tolist(), 3)[0])
-    x_train, _ = data.training_rows(~test)
+    x_train, _ = MLP_TYPE.training_rows(data, ~test)
     assert len(x_train) == 2 * int((~test).sum())  # clean + 1 augmented copy, train files only
-    shifted = dataclasses.replace(data, clean=np.where(test[:, None], data.clean + 100, data.clean))
-    x_shifted, _ = shifted.training_rows(~test)
+    versions = data.inputs["mlp"]
+    moved = [[v + 100 for v in versions[i]] if test[i] else versions[i] for i in range(len(data))]
+    shifted = dataclasses.replace(data, inputs={"mlp": moved})
+    x_shifted, _ = MLP_TYPE.training_rows(shifted, ~test)
     names = feature_names(config.features)
     np.testing.assert_array_equal(Scaler.fit(x_train, names).mean, Scaler.fit(x_shifted, names).mean)
 
 
+@pytest.mark.slow
 def test_two_runs_give_the_same_metrics(toy_corpus, tmp_path):
     args = (
         "--manifest",
@@ -138,6 +142,7 @@ def test_two_runs_give_the_same_metrics(toy_corpus, tmp_path):
     assert any((tmp_path / "cache").glob("*.npz"))  # second run read the feature cache
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not RAVDESS.is_dir(), reason=f"RAVDESS not found at {RAVDESS}")
 def test_training_smoke_on_a_few_ravdess_actors(tmp_path):
     assert len(ravdess_items(RAVDESS, ["01", "02"])) == 120

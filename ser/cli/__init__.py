@@ -1,0 +1,116 @@
+"""The command-line entry points (``ser-evaluate``, ``ser-train``, ``ser-publish``,
+``ser-benchmark``) and what they share: logging, model arguments, and turning a
+:class:`ser.errors.SERError` into a clear message and exit status 1.
+
+``scripts/*.py`` are thin wrappers over these, so that the repository's commands work too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import logging
+import os
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ser.errors import SERError
+
+if TYPE_CHECKING:
+    from ser.inference import Predictor
+
+#: Libraries whose INFO logs are noise for people running the commands.
+NOISY_LOGGERS = (
+    "numba",
+    "matplotlib",
+    "h5py",
+    "absl",
+    "httpx",
+    "httpx2",
+    "urllib3",
+    "filelock",
+    "tensorflow",
+)
+
+
+def setup_logging(verbose: bool = False) -> None:
+    """INFO logs of ``ser`` to stderr (DEBUG with ``verbose``), other libraries at WARNING.
+
+    TensorFlow's C++ and absl start-up logs are kept off the screen unless ``verbose`` (call this
+    before anything imports TensorFlow for that to take effect).
+    """
+    if verbose:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
+    else:
+        import_tensorflow_quietly()
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    for noisy in NOISY_LOGGERS:
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow and Keras with the process's stderr (file descriptor 2) sent to
+    ``/dev/null``: absl writes its start-up lines ("All log messages before
+    absl::InitializeLog()…", oneDNN notices) from C++ before any log level applies."""
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    try:
+        import keras  # noqa: F401
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+
+
+def add_verbose_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="debug logs, TensorFlow's own logs and tracebacks"
+    )
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--model-dir`` or ``--repo-id [--revision]`` (default: ``$SER_MODEL_DIR``, else
+    ``$SER_MODEL_REPO``, else the bundled model)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--model-dir", help="local model bundle folder (default: the bundled model)")
+    group.add_argument("--repo-id", help="Hugging Face Hub model repo, user/name (default: $SER_MODEL_REPO)")
+    parser.add_argument("--revision", help="branch, tag or commit of --repo-id")
+
+
+def load_predictor(args: argparse.Namespace) -> Predictor:
+    """The :class:`ser.inference.Predictor` the model arguments name (see :func:`add_model_arguments`)."""
+    from pathlib import Path
+
+    from ser.inference import Predictor
+
+    return Predictor.from_pretrained(Path(args.model_dir) if args.model_dir else args.repo_id, args.revision)
+
+
+def entry_point(main: Callable[[list[str] | None], int]) -> Callable[[list[str] | None], int]:
+    """Wrap a command's ``main``: a :class:`SERError` becomes ``error: <message>`` on stderr and
+    exit status 1 (with ``--verbose`` in the arguments, its traceback too); Ctrl-C exits with 130."""
+
+    @functools.wraps(main)
+    def run(argv: list[str] | None = None) -> int:
+        args = sys.argv[1:] if argv is None else argv
+        try:
+            return main(argv)
+        except SERError as err:
+            if "-v" in args or "--verbose" in args:
+                logging.getLogger("ser").exception("failed")
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
+
+    return run

@@ -1,0 +1,151 @@
+"""``ser-train``: train with speaker-disjoint cross-validation and write a model bundle.
+
+Example (the shipped default: the fusion of a 1-D CNN over the acoustic tracks and a log-mel CNN):
+    ser-train --data ../shared/data/ravdess --out models/default
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+
+from ser.cli import add_verbose_argument, entry_point, setup_logging
+from ser.config import CNNConfig, ModelConfig, SERConfig
+from ser.datasets import check_labels, manifest_items, ravdess_items
+from ser.metrics import format_table
+from ser.registry import FUSION, member_names, member_type
+
+logger = logging.getLogger("train")
+
+
+def parse_actors(spec: str | None) -> list[str] | None:
+    """``"01-20"`` or ``"1,2,5-8"`` → zero-padded actor ids."""
+    if not spec:
+        return None
+    out: list[str] = []
+    for part in spec.split(","):
+        lo, _, hi = part.partition("-")
+        out += [f"{a:02d}" for a in range(int(lo), int(hi or lo) + 1)]
+    return out
+
+
+@entry_point
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="ser-train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--data", help="RAVDESS folder (Actor_XX/…, RAVDESS file names)")
+    src.add_argument("--manifest", help="CSV with path,label[,speaker] (paths relative to the CSV)")
+    p.add_argument("--out", required=True, help="output bundle folder")
+    p.add_argument(
+        "--model-type",
+        choices=(*member_names(), FUSION),
+        default=FUSION,
+        help="; ".join(f"{n}: {member_type(n).title}" for n in member_names())
+        + f"; {FUSION}: several of them, combined (default)",
+    )
+    p.add_argument(
+        "--fusion-members",
+        default=",".join(SERConfig.fusion_members),
+        help=f"models a fusion combines, comma-separated, from {', '.join(member_names())} "
+        f"(default {','.join(SERConfig.fusion_members)})",
+    )
+    p.add_argument(
+        "--actors",
+        default="1-20",
+        help="RAVDESS actors to use (default 1-20; 21-24 are the withheld external test)",
+    )
+    p.add_argument("--folds", type=int, default=5, help="speaker-disjoint CV folds (default 5)")
+    p.add_argument("--jobs", type=int, default=-1, help="feature-extraction processes (-1: all cores)")
+    p.add_argument("--cache-dir", default=".cache/features", help="feature cache ('' to disable)")
+    p.add_argument("--augment-copies", type=int, default=ModelConfig.augment_copies)
+    p.add_argument("--epochs", type=int, default=ModelConfig.epochs, help="MLP: max epochs")
+    p.add_argument(
+        "--hidden", default=",".join(map(str, ModelConfig.hidden)), help="hidden layer sizes, comma-separated"
+    )
+    p.add_argument("--ensemble", type=int, default=ModelConfig.ensemble, help="MLPs averaged (seeds)")
+    p.add_argument("--batch-size", type=int, default=ModelConfig.batch_size, help="MLP: rows per step")
+    p.add_argument(
+        "--input-noise",
+        type=float,
+        default=ModelConfig.input_noise,
+        help="Gaussian noise on the standardised input during training",
+    )
+    p.add_argument("--cnn-epochs", type=int, default=CNNConfig.epochs, help="CNN: epochs")
+    p.add_argument(
+        "--cnn-channels",
+        default=",".join(map(str, CNNConfig.channels)),
+        help="CNN: filters per conv block, comma-separated",
+    )
+    p.add_argument("--cnn-ensemble", type=int, default=CNNConfig.ensemble, help="CNNs averaged (seeds)")
+    tracks_defaults = SERConfig().tracks
+    p.add_argument("--tracks-epochs", type=int, default=tracks_defaults.epochs, help="track CNN: epochs")
+    p.add_argument(
+        "--tracks-channels",
+        default=",".join(map(str, tracks_defaults.channels)),
+        help="track CNN: filters per conv block, comma-separated",
+    )
+    p.add_argument("--seed", type=int, default=ModelConfig.seed)
+    p.add_argument("--name", help="model name recorded in config.json")
+    add_verbose_argument(p)
+    args = p.parse_args(argv)
+    setup_logging(args.verbose)
+    from ser.training import train  # after setup_logging: it imports TensorFlow
+
+    if args.data:
+        items = ravdess_items(args.data, parse_actors(args.actors))
+        check_labels(items)
+    else:
+        items = manifest_items(args.manifest)
+    model_cfg = dataclasses.replace(
+        ModelConfig(),
+        augment_copies=args.augment_copies,
+        epochs=args.epochs,
+        seed=args.seed,
+        ensemble=args.ensemble,
+        batch_size=args.batch_size,
+        input_noise=args.input_noise,
+        hidden=tuple(int(h) for h in args.hidden.split(",")),
+    )
+    cnn_cfg = dataclasses.replace(
+        CNNConfig(),
+        epochs=args.cnn_epochs,
+        channels=tuple(int(c) for c in args.cnn_channels.split(",")),
+        ensemble=args.cnn_ensemble,
+        seed=args.seed,
+    )
+    tracks_cfg = dataclasses.replace(
+        tracks_defaults,
+        epochs=args.tracks_epochs,
+        channels=tuple(int(c) for c in args.tracks_channels.split(",")),
+        seed=args.seed,
+    )
+    try:
+        config = SERConfig(
+            model=model_cfg,
+            cnn=cnn_cfg,
+            tracks=tracks_cfg,
+            model_type=args.model_type,
+            fusion_members=tuple(args.fusion_members.split(",")),
+        )
+    except ValueError as err:
+        p.error(str(err))
+    logger.info("%d files from %d speakers", len(items), len({it.speaker for it in items}))
+    metrics = train(
+        items,
+        args.out,
+        config,
+        n_folds=args.folds,
+        cache_dir=args.cache_dir or None,
+        jobs=args.jobs,
+        name=args.name,
+    )
+    for member, result in metrics.get("models", {}).items():
+        print(f"\n{member}:\n{format_table(result['summary'])}")
+    print(f"\nshipped ({config.model_type}):\n{format_table(metrics['summary'])}")
+    print(json.dumps({k: round(v["mean"], 4) for k, v in metrics["summary"].items()}))
+    print(f"bundle written to {args.out}")
+    return 0

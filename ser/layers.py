@@ -1,0 +1,60 @@
+"""The custom Keras layers a bundle may name, registered for ``.keras`` loading (no pickles).
+
+Importing this module registers them; :func:`ser.bundle.load_bundle` does so before loading.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+from ser.config import FUSION_RULES
+
+
+def check_rule(rule: str) -> None:
+    """Raise ``ValueError`` unless ``rule`` is one of :data:`FUSION_RULES`."""
+    if rule not in FUSION_RULES:
+        raise ValueError(f"rule must be one of {FUSION_RULES}, got {rule!r}")
+
+
+def pool_probabilities(parts: list[Any], rule: str = "arithmetic") -> Any:
+    """Combine class-probability arrays ``parts`` (each ``(batch, n_classes)``) into one.
+
+    ``"arithmetic"``: their mean. ``"geometric"``: the normalised geometric mean, i.e. the
+    softmax of the mean log-probability (a logarithmic opinion pool: a class wins only if no
+    member rules it out). Works on numpy arrays and Keras tensors alike.
+    """
+    check_rule(rule)
+    stacked = keras.ops.stack(parts, axis=0)
+    if rule == "arithmetic":
+        return keras.ops.mean(stacked, axis=0)
+    log_mean = keras.ops.mean(keras.ops.log(keras.ops.clip(stacked, 1e-7, 1.0)), axis=0)
+    return keras.ops.softmax(log_mean, axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="ser")
+class PoolProbabilities(keras.layers.Layer):
+    """Layer form of :func:`pool_probabilities` (saved in ``.keras`` files by name)."""
+
+    def __init__(self, rule: str = "arithmetic", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        check_rule(rule)
+        self.rule = rule
+
+    def call(self, parts: list[Any]) -> Any:
+        return pool_probabilities(parts, self.rule)
+
+    def compute_output_shape(self, input_shape: list[tuple[int | None, ...]]) -> tuple[int | None, ...]:
+        return input_shape[0]
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "rule": self.rule}
+
+
+@keras.saving.register_keras_serializable(package="ser")
+class FillMissing(keras.layers.Layer):
+    """Replaces NaN with 0 (saved in ``.keras`` files by name)."""
+
+    def call(self, x: Any) -> Any:
+        return keras.ops.where(keras.ops.isnan(x), keras.ops.zeros_like(x), x)

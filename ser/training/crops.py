@@ -1,0 +1,120 @@
+"""The crop-training recipe of the convolutional member types (:class:`ser.members.conv.ConvMember`).
+
+Each epoch sees every training file once, as a random one of its clean and augmented versions,
+randomly cropped or placed in the crop, masked (SpecAugment) and mixed up. Standardisation
+statistics come from the clean training files only.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import keras
+import numpy as np
+
+from ser.augment import mixup, spec_augment
+from ser.features import frame_crop
+
+if TYPE_CHECKING:
+    from ser.config import CNNConfig, SERConfig
+    from ser.members.conv import ConvMember
+    from ser.training.data import TrainingData
+
+
+def fit_crops(
+    member: ConvMember, data: TrainingData, mask: np.ndarray, n_classes: int, config: SERConfig, epochs: int
+) -> Any:
+    """Train ``ensemble`` models of type ``member`` (seeds ``seed``, ``seed + 1``, …) on the files
+    in ``mask`` for ``epochs`` epochs each, averaged into one model."""
+    from ser.fusion import average_models
+
+    cc = member.settings(config)
+    files = np.flatnonzero(mask)
+    matrices = data.inputs[member.name]
+    frames = np.concatenate([matrices[i][0] for i in files], axis=1).astype(np.float64)
+    mean, variance = frames.mean(axis=1), frames.var(axis=1)
+    steps = epochs * int(np.ceil(len(files) / cc.batch_size))
+    fill = mean.astype(np.float32) if member.pads_with_training_mean else None
+    models = []
+    for m in range(cc.ensemble):
+        seed = cc.seed + m
+        keras.utils.set_random_seed(seed)
+        rng = np.random.default_rng(seed)
+        model = member.build(
+            frames.shape[0],
+            n_classes,
+            mean,
+            variance,
+            steps,
+            cc,
+            intensity=data.intensity is not None,
+            name=f"ser_{member.name}_{m}",
+        )
+        model.fit(CropEpochs(data, matrices, files, n_classes, cc, rng, fill), epochs=epochs, verbose=0)
+        models.append(model)
+    return average_models(models, name=f"ser_{member.name}_ensemble")
+
+
+class CropEpochs(keras.utils.PyDataset):
+    """Batches of augmented training crops; a fresh draw of versions, crops, masks and mixup
+    partners every epoch (one ``fit`` call for the whole training).
+
+    Args:
+        data: The training set (labels and intensity).
+        matrices: Per file, the per-frame matrices of its versions, clean first.
+        files: Indices of the training files.
+        n_classes: Number of emotions.
+        cc: Crop length, batch size, masking and mixup settings.
+        rng: Source of every random draw.
+        fill: Padding of short crops and masks (one value per row), or ``None`` for the
+            matrix's smallest value.
+    """
+
+    def __init__(
+        self,
+        data: TrainingData,
+        matrices: list[list[np.ndarray]],
+        files: np.ndarray,
+        n_classes: int,
+        cc: CNNConfig,
+        rng: np.random.Generator,
+        fill: np.ndarray | None,
+    ) -> None:
+        super().__init__()
+        self.data, self.matrices, self.files, self.n_classes = data, matrices, files, n_classes
+        self.cc, self.rng, self.fill = cc, rng, fill
+        self.on_epoch_end()
+
+    def __len__(self) -> int:
+        return int(np.ceil(len(self.files) / self.cc.batch_size))
+
+    def __getitem__(self, i: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        batch = slice(i * self.cc.batch_size, (i + 1) * self.cc.batch_size)
+        x, targets = self.epoch
+        return x[batch], {k: v[batch] for k, v in targets.items()}
+
+    def on_epoch_end(self) -> None:
+        """Draw the next epoch: one augmented crop of every training file, in a new order."""
+        cc, rng = self.cc, self.rng
+        files = rng.permutation(self.files)
+        crops = []
+        for i in files:
+            versions = self.matrices[i]
+            spec = versions[rng.integers(len(versions))].astype(np.float32)
+            offset = int(rng.integers(abs(spec.shape[1] - cc.frames) + 1))
+            crops.append(frame_crop(spec, cc.frames, offset, fill=self.fill))
+        x = spec_augment(
+            np.stack(crops),
+            rng,
+            cc.freq_masks,
+            cc.freq_mask_bands,
+            cc.time_masks,
+            cc.time_mask_frames,
+            fill=self.fill,
+        )
+        targets = [np.eye(self.n_classes, dtype=np.float32)[self.data.y[files]]]
+        if self.data.intensity is not None:
+            targets.append(self.data.intensity[files, None])
+        if cc.mixup_alpha > 0:
+            x, targets = mixup(x, targets, rng, cc.mixup_alpha)
+        self.epoch = x, dict(zip(("emotion", "intensity"), targets))

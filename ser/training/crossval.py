@@ -1,0 +1,156 @@
+"""Speaker-disjoint cross-validation of a model type and each of its members, on the same folds.
+
+Protocol (the only one whose numbers we report):
+- folds are groups of speakers; no speaker is ever on both sides of a split;
+- augmented copies exist only for training files; validation and test rows are clean;
+- every standardisation (a scaler, a CNN's per-row statistics) is fitted on the fold's training
+  files only;
+- early stopping (where a member type uses it) watches speakers held out of the fold's training
+  speakers, never the test fold.
+
+A fusion is scored through the same Keras graph that is saved and served
+(:func:`ser.fusion.average_models`), so CV scores the rule that ships.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+
+from ser.config import SERConfig
+from ser.emotions import is_strong
+from ser.fusion import average_models, predict_outputs
+from ser.metrics import confusion, report, scores, summarise_folds
+from ser.registry import FUSION, FittedMember
+from ser.scaler import Scaler
+from ser.training.data import TrainingData
+from ser.training.folds import speaker_folds, validation_speakers
+
+logger = logging.getLogger(__name__)
+
+
+def fit_members(
+    data: TrainingData,
+    train: np.ndarray,
+    n_classes: int,
+    config: SERConfig,
+    validation: np.ndarray | None = None,
+    epochs: dict[str, int] | None = None,
+) -> dict[str, FittedMember]:
+    """Fit every member type of ``config`` on the files in ``train`` (see
+    :meth:`ser.registry.MemberType.fit` for ``validation`` and ``epochs``)."""
+    epochs = epochs or {}
+    return {
+        t.name: t.fit(data, train, n_classes, config, validation=validation, epochs=epochs.get(t.name))
+        for t in config.member_types
+    }
+
+
+def pooled_model(fitted: dict[str, FittedMember], config: SERConfig) -> Any:
+    """The one Keras model of ``config.model_type``: the member itself, or the fusion of the
+    members by ``config.fusion``."""
+    return average_models(
+        [fitted[m].model for m in config.members], name=f"ser_{config.model_type}", rule=config.fusion
+    )
+
+
+def bundle_scaler(fitted: dict[str, FittedMember]) -> Scaler | None:
+    """The scaler that goes into the bundle: that of the member whose input it standardises."""
+    return next((f.scaler for f in fitted.values() if f.scaler is not None), None)
+
+
+def predict_members(
+    fitted: dict[str, FittedMember], data: TrainingData, mask: np.ndarray, config: SERConfig
+) -> dict[str, dict[str, np.ndarray]]:
+    """Outputs on the clean files in ``mask``, by member name and, for a fusion, ``"fusion"``
+    (see :func:`ser.fusion.predict_outputs`)."""
+    x = {t.input_name: fitted[t.name].prepare(data.examples(t, mask, config)) for t in config.member_types}
+    out = {t.name: predict_outputs(fitted[t.name].model, x[t.input_name]) for t in config.member_types}
+    if config.model_type == FUSION:
+        out[FUSION] = predict_outputs(pooled_model(fitted, config), x)
+    return out
+
+
+def _fold_scores(
+    data: TrainingData, mask: np.ndarray, outputs: dict[str, np.ndarray], n_classes: int
+) -> dict[str, float]:
+    result = scores(data.y[mask], np.argmax(outputs["emotion"], axis=1), n_classes)
+    if "intensity" in outputs and data.intensity is not None:
+        truth = data.intensity[mask] > 0.5
+        guess = np.array([is_strong(p) for p in outputs["intensity"]])
+        result["intensity_accuracy"] = float(np.mean(truth == guess))
+    return result
+
+
+def cross_validate(
+    data: TrainingData, classes: list[str], config: SERConfig, n_folds: int = 5
+) -> dict[str, Any]:
+    """Speaker-disjoint k-fold CV; returns per-fold scores, their summary and pooled report.
+
+    ``folds``/``summary``/``report`` describe ``config.model_type``; for a fusion, ``models``
+    also holds each member's per-fold scores and summary on the same folds. Each fold records
+    the epochs every member trained for (``epochs``), from which the final fit takes its own.
+    """
+    folds, y_true, y_pred = [], [], []
+    members: dict[str, list[dict[str, float]]] = {}
+    for k, test_speakers in enumerate(speaker_folds(data.speakers.tolist(), n_folds)):
+        test = np.isin(data.speakers, test_speakers)
+        val_speakers = validation_speakers(data.speakers[~test].tolist())
+        val = np.isin(data.speakers, val_speakers)
+        fitted = fit_members(data, ~test & ~val, len(classes), config, validation=val)
+        outputs = predict_members(fitted, data, test, config)
+        for name, out in outputs.items():
+            members.setdefault(name, []).append(_fold_scores(data, test, out, len(classes)))
+        shipped = outputs[config.model_type]
+        logger.info(
+            "fold %d/%d test=%s: %s",
+            k + 1,
+            n_folds,
+            ",".join(test_speakers),
+            "; ".join(
+                f"{name} acc {s['accuracy']:.3f} UAR {s['uar']:.3f} F1 {s['macro_f1']:.3f}"
+                for name, s in ((n, v[-1]) for n, v in members.items())
+            ),
+        )
+        folds.append(
+            {
+                "test_speakers": list(test_speakers),
+                "validation_speakers": val_speakers,
+                "n_test": int(test.sum()),
+                "epochs": {name: f.epochs for name, f in fitted.items()},
+                **members[config.model_type][-1],
+            }
+        )
+        y_true.append(data.y[test])
+        y_pred.append(np.argmax(shipped["emotion"], axis=1))
+    y_true, y_pred = np.concatenate(y_true), np.concatenate(y_pred)
+    metrics = {
+        "protocol": protocol(config, n_folds),
+        "model_type": config.model_type,
+        "classes": classes,
+        "folds": folds,
+        "summary": summarise_folds(folds),
+        "report": report(y_true, y_pred, classes),
+        "confusion_matrix": confusion(y_true, y_pred, len(classes)).tolist(),
+    }
+    if len(members) > 1:
+        metrics["models"] = {
+            name: {"folds": fold_list, "summary": summarise_folds(fold_list)}
+            for name, fold_list in members.items()
+        }
+    return metrics
+
+
+def protocol(config: SERConfig, n_folds: int) -> str:
+    """The protocol in one line, as ``metrics.json`` and the card state it."""
+    parts = [
+        f"speaker-disjoint {n_folds}-fold cross-validation",
+        "augmentation on training files only",
+        *(t.protocol(config) for t in config.member_types),
+    ]
+    if config.model_type == FUSION:
+        names = ", ".join(t.title for t in config.member_types)
+        parts.append(f"fusion: the {config.fusion} mean of the probabilities of {names}")
+    return "; ".join(parts)
