@@ -211,7 +211,8 @@ def publish_bundle(
     make no new commit. With ``dry_run`` nothing is sent.
 
     Raises:
-        PublishError: The bundle fails validation or has no ``metrics.json``.
+        PublishError: The bundle fails validation or has no ``metrics.json``, or the Hub refused
+            or could not be reached.
     """
     import shutil
     import tempfile
@@ -231,20 +232,26 @@ def publish_bundle(
         return PublishResult(repo_id, branch, files, str(card))
 
     api = HfApi(endpoint=_endpoint(), token=token)
-    api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
-    if branch != "main":
-        api.create_branch(repo_id, branch=branch, exist_ok=True)
-    with tempfile.TemporaryDirectory() as staging:
-        for f in files[:-1]:
-            shutil.copy2(Path(model_dir) / f, Path(staging) / f)
-        card.save(Path(staging) / "README.md")
-        before = api.model_info(repo_id, revision=branch).sha
-        info = api.upload_folder(
-            folder_path=staging,
-            repo_id=repo_id,
-            revision=branch,
-            commit_message=message or f"Publish {bundle.name}",
-        )
+    try:
+        api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
+        if branch != "main":
+            api.create_branch(repo_id, branch=branch, exist_ok=True)
+        with tempfile.TemporaryDirectory() as staging:
+            for f in files[:-1]:
+                shutil.copy2(Path(model_dir) / f, Path(staging) / f)
+            card.save(Path(staging) / "README.md")
+            before = api.model_info(repo_id, revision=branch).sha
+            info = api.upload_folder(
+                folder_path=staging,
+                repo_id=repo_id,
+                revision=branch,
+                commit_message=message or f"Publish {bundle.name}",
+            )
+    except (*_UNREACHABLE, HfHubHTTPError) as err:
+        raise PublishError(
+            f"could not publish to {repo_id}@{branch} on {_endpoint() or 'the Hub'}: {err}. Check the "
+            "network, and that HF_TOKEN can write to that repo."
+        ) from err
     created = info.oid != before
     logger.info(
         "%s %s@%s: %s", "Committed to" if created else "Nothing changed in", repo_id, branch, info.commit_url

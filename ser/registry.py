@@ -41,6 +41,34 @@ _REGISTRY: dict[str, MemberType] = {}
 
 
 @dataclass(frozen=True)
+class FitRequest:
+    """What a member type is asked to train on.
+
+    Attributes:
+        data: The dataset (every member type's inputs, labels, speakers, intensity).
+        train: Boolean mask of the training files.
+        n_classes: Number of emotions.
+        config: The settings of the model being trained.
+        validation: Boolean mask of held-out *training* speakers' files, which a type may use
+            for early stopping (never test files); ``None`` in the final fit.
+        epochs: Fixed length of training, or ``None`` for the type's own choice (the final fit
+            passes the median of the folds' :attr:`FittedMember.epochs`).
+    """
+
+    data: TrainingData
+    train: np.ndarray
+    n_classes: int
+    config: SERConfig
+    validation: np.ndarray | None = None
+    epochs: int | None = None
+
+    @property
+    def everything(self) -> np.ndarray:
+        """``train | validation``: every file the request lets the model see."""
+        return self.train if self.validation is None else self.train | self.validation
+
+
+@dataclass(frozen=True)
 class FittedMember:
     """A trained single model and what prediction needs besides it.
 
@@ -104,21 +132,8 @@ class MemberType(abc.ABC):
         ``(n_windows, *input_shape)``."""
 
     @abc.abstractmethod
-    def fit(
-        self,
-        data: TrainingData,
-        train: np.ndarray,
-        n_classes: int,
-        config: SERConfig,
-        validation: np.ndarray | None = None,
-        epochs: int | None = None,
-    ) -> FittedMember:
-        """Train on the files in boolean mask ``train``.
-
-        ``validation`` (a mask of other training speakers) may be used for early stopping;
-        whatever a type does with it, it never sees test files. ``epochs`` fixes the length of
-        training (the final fit passes the median of the folds' :attr:`FittedMember.epochs`).
-        """
+    def fit(self, request: FitRequest) -> FittedMember:
+        """Train a model of this type as ``request`` asks (its builder and training recipe)."""
 
     @abc.abstractmethod
     def protocol(self, config: SERConfig) -> str:

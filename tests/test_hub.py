@@ -51,6 +51,23 @@ def test_publish_download_and_predict_round_trip(hub, toy_bundle, clip, tmp_path
     assert all("authorization" not in h for h in hub.storage_requests)
 
 
+def test_from_pretrained_takes_a_repo_id_a_folder_or_nothing(hub, toy_bundle, clip, monkeypatch, tmp_path):
+    publish_bundle(toy_bundle, REPO, token=hub.token)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "cache"))
+    from_hub = Predictor.from_pretrained(REPO)
+    assert from_hub.source.origin == "hub" and REPO in from_hub.describe()
+    from_folder = Predictor.from_pretrained(toy_bundle)
+    assert from_folder.source.origin == "local"
+    assert from_hub.predict(str(clip)).probabilities == pytest.approx(
+        from_folder.predict(str(clip)).probabilities, abs=1e-6
+    )
+    assert Predictor.from_pretrained().source.origin == "default"
+    monkeypatch.setenv("SER_MODEL_REPO", REPO)
+    assert Predictor.from_pretrained().source.origin == "hub"
+    monkeypatch.setenv("SER_MODEL_DIR", str(toy_bundle))  # a folder wins over a repo
+    assert Predictor.from_pretrained().source.origin == "local"
+
+
 def test_republishing_unchanged_files_makes_no_commit(hub, toy_bundle):
     first = publish_bundle(toy_bundle, REPO, token=hub.token)
     commits = len(hub.repos[REPO].commits)
@@ -154,6 +171,12 @@ def test_publish_refuses_a_bundle_without_metrics(hub, toy_bundle, tmp_path):
     with pytest.raises(PublishError, match="missing model.keras"):
         publish_bundle(bare, REPO, token=hub.token)
     assert REPO not in hub.repos
+
+
+def test_publishing_to_an_unreachable_hub_is_a_clear_error(toy_bundle, monkeypatch):
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens there
+    with pytest.raises(PublishError, match=f"could not publish to {REPO}@main on http://127.0.0.1:9"):
+        publish_bundle(toy_bundle, REPO, token="hf_x")
 
 
 def test_publish_dry_run_touches_nothing(hub, toy_bundle):

@@ -37,6 +37,8 @@ def test_prediction_has_ordered_probabilities_summing_to_one(predictor):
     )
     assert window.probabilities == pytest.approx(result.probabilities)
     assert 60 < result.acoustics["pitch_hz"] < 400 and result.acoustics["speaking_rate_per_s"] > 0
+    assert result.audio.duration_s == pytest.approx(2.5)  # what the figures are drawn from
+    assert "audio" not in result.to_dict()
     json.dumps(result.to_dict())  # JSON-ready
 
 

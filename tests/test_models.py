@@ -18,7 +18,7 @@ from ser.features import frame_crop, frame_tracks, track_matrix, track_names
 from ser.inference import Predictor
 from ser.inputs import model_inputs
 from ser.layers import pool_probabilities
-from ser.members import build_track_cnn
+from ser.members import TRACK_CNN
 from tests.audio_fixtures import synth_speech
 from tests.conftest import TOY_CLASSES
 from tests.util import run_script
@@ -59,7 +59,7 @@ def test_short_speech_pads_the_track_crop_with_nan_which_the_track_cnn_reads_as_
     padded = np.isnan(tracks).all(axis=1)
     assert 0 < padded.sum() < 192 and not np.isnan(tracks[~padded]).any()  # whole frames only
     mean = np.nanmean(tracks, axis=0) + 1.0
-    model = build_track_cnn(94, 3, mean, np.ones(94), steps=1, intensity=False)
+    model = TRACK_CNN.build(94, 3, mean, np.ones(94), steps=1, config=SERConfig().tracks, intensity=False)
     filled = np.where(np.isnan(tracks), mean, tracks)
     np.testing.assert_allclose(
         model.predict_on_batch(tracks[None])["emotion"],

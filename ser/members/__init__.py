@@ -8,18 +8,8 @@
 None of them imports TensorFlow until a model is built or trained.
 """
 
-from ser.members.logmel import LOGMEL_CNN, LogMelCNN, build_cnn
+from ser.members.logmel import LOGMEL_CNN, LogMelCNN
 from ser.members.mlp import MLP, MLP_TYPE, build_mlp
-from ser.members.tracks import TRACK_CNN, TrackCNN, build_track_cnn
+from ser.members.tracks import TRACK_CNN, TrackCNN
 
-__all__ = [
-    "LOGMEL_CNN",
-    "MLP",
-    "MLP_TYPE",
-    "TRACK_CNN",
-    "LogMelCNN",
-    "TrackCNN",
-    "build_cnn",
-    "build_mlp",
-    "build_track_cnn",
-]
+__all__ = ["LOGMEL_CNN", "MLP", "MLP_TYPE", "TRACK_CNN", "LogMelCNN", "TrackCNN", "build_mlp"]

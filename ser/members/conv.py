@@ -13,14 +13,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from ser.features import frame_crop
-from ser.registry import FittedMember, MemberType
+from ser.registry import FitRequest, FittedMember, MemberType
 
 if TYPE_CHECKING:
     import keras
 
     from ser.config import CNNConfig, SERConfig
     from ser.features import FrameTracks, Windows
-    from ser.training.data import TrainingData
 
 
 class ConvMember(MemberType):
@@ -44,6 +43,10 @@ class ConvMember(MemberType):
         """Rows of :meth:`frame_matrix`."""
 
     @abc.abstractmethod
+    def body(self, x: keras.KerasTensor, config: CNNConfig) -> keras.KerasTensor:
+        """The network between the standardised crop ``(batch, frames, rows)`` and the heads;
+        returns ``(batch, frames', filters)``."""
+
     def build(
         self,
         n_rows: int,
@@ -53,11 +56,34 @@ class ConvMember(MemberType):
         steps: int,
         config: CNNConfig,
         intensity: bool = True,
-        name: str = "ser_conv",
+        name: str | None = None,
     ) -> keras.Model:
-        """A compiled model over ``(batch, config.frames, n_rows)`` crops, standardised inside with
-        the training frames' per-row ``mean`` and ``variance``, trained for ``steps`` optimiser
-        steps; outputs ``"emotion"`` and (``intensity``) ``"intensity"``."""
+        """A compiled model over crops of ``config.frames`` frames.
+
+        The crop is standardised per row inside the model, then :meth:`body`, then
+        :func:`heads`; AdamW on a warm-up + cosine schedule.
+
+        Args:
+            n_rows: Rows of the per-frame matrix (mel bands, tracks).
+            n_classes: Number of emotions.
+            mean: Per-row mean of the training frames, shape ``(n_rows,)``.
+            variance: Per-row variance of the training frames, shape ``(n_rows,)``.
+            steps: Optimiser steps of the whole training (length of the schedule).
+            config: Architecture and training settings.
+            intensity: Add the ``"intensity"`` head (sigmoid, P(strong)).
+            name: The model's name (default ``ser_<type name>``).
+
+        Returns:
+            A model mapping ``(batch, frames, n_rows)`` to ``{"emotion": (batch, n_classes)[,
+            "intensity": (batch, 1)]}``.
+        """
+        import keras
+
+        inputs = keras.Input(shape=(config.frames, n_rows), name=self.input_name)
+        x = keras.layers.Normalization(axis=-1, mean=mean, variance=variance, name="standardise")(inputs)
+        return heads(
+            inputs, self.body(x, config), n_classes, steps, config, intensity, name or f"ser_{self.name}"
+        )
 
     @property
     def inference_fill(self) -> float | None:
@@ -80,23 +106,13 @@ class ConvMember(MemberType):
             [frame_crop(matrix[:, a:b], frames, fill=self.inference_fill) for a, b in windows.ranges]
         )
 
-    def fit(
-        self,
-        data: TrainingData,
-        train: np.ndarray,
-        n_classes: int,
-        config: SERConfig,
-        validation: np.ndarray | None = None,
-        epochs: int | None = None,
-    ) -> FittedMember:
+    def fit(self, request: FitRequest) -> FittedMember:
         """A fixed schedule (``epochs``, else the settings' epochs) on ``train | validation``:
         no early stopping, so the validation speakers train too."""
         from ser.training.crops import fit_crops
 
-        files = train if validation is None else train | validation
-        settings = self.settings(config)
-        epochs = epochs or settings.epochs
-        return FittedMember(fit_crops(self, data, files, n_classes, config, epochs), epochs)
+        epochs = request.epochs or self.settings(request.config).epochs
+        return FittedMember(fit_crops(self, request, epochs), epochs)
 
     def protocol(self, config: SERConfig) -> str:
         return (
@@ -112,6 +128,20 @@ class ConvMember(MemberType):
             f"the clean and augmented versions, with {cc.freq_masks} row and {cc.time_masks} time masks "
             f"(SpecAugment)\n  and mixup (α {cc.mixup_alpha})."
         )
+
+
+def conv_blocks(x: keras.KerasTensor, config: CNNConfig, conv: type, pool: type) -> keras.KerasTensor:
+    """``config.channels`` blocks of ``conv`` (kernel ``config.kernel_size``, "same" padding, no
+    bias) → BatchNorm → ReLU → ``pool`` by 2; ``conv``/``pool`` are Keras layer classes of one
+    dimensionality (``Conv2D``/``MaxPooling2D`` or ``Conv1D``/``MaxPooling1D``)."""
+    import keras
+
+    for i, filters in enumerate(config.channels):
+        x = conv(filters, config.kernel_size, padding="same", use_bias=False, name=f"conv_{i}")(x)
+        x = keras.layers.BatchNormalization(name=f"bn_{i}")(x)
+        x = keras.layers.ReLU(name=f"relu_{i}")(x)
+        x = pool(2, name=f"pool_{i}")(x)
+    return x
 
 
 def heads(

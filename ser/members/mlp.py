@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ser.features import feature_names, summarise
-from ser.registry import FittedMember, MemberType, register
+from ser.registry import FitRequest, FittedMember, MemberType, register
 from ser.scaler import Scaler
 
 if TYPE_CHECKING:
@@ -99,28 +99,26 @@ class MLP(MemberType):
         y = np.concatenate([data.y[files], np.repeat(data.y[files], [len(c) for c in copies])])
         return x, y
 
-    def fit(
-        self,
-        data: TrainingData,
-        train: np.ndarray,
-        n_classes: int,
-        config: SERConfig,
-        validation: np.ndarray | None = None,
-        epochs: int | None = None,
-    ) -> FittedMember:
+    def fit(self, request: FitRequest) -> FittedMember:
         """Early stopping on the ``validation`` files when given (then, with ``refit``,
         retraining on ``train | validation`` for that many epochs), else ``epochs`` epochs."""
+        data, config, validation, n_classes = (
+            request.data,
+            request.config,
+            request.validation,
+            request.n_classes,
+        )
         names = feature_names(config.features)
-        x, y = self.training_rows(data, train)
+        x, y = self.training_rows(data, request.train)
         scaler = Scaler.fit(x, names)
         held_out = (
             None
             if validation is None
             else (scaler.transform(data.examples(self, validation, config)), data.y[validation])
         )
-        model, best = _fit_ensemble(scaler.transform(x), y, n_classes, config, held_out, epochs)
+        model, best = _fit_ensemble(scaler.transform(x), y, n_classes, config, held_out, request.epochs)
         if validation is not None and config.model.refit:
-            x, y = self.training_rows(data, train | validation)
+            x, y = self.training_rows(data, request.everything)
             scaler = Scaler.fit(x, names)
             model, _ = _fit_ensemble(scaler.transform(x), y, n_classes, config, None, best)
         return FittedMember(model, best, scaler)

@@ -1,5 +1,10 @@
 """The track CNN: a 1-D CNN over a crop of the per-frame acoustic tracks
-(:func:`ser.features.track_matrix`: F0, voicing, energy, spectral shape, MFCCs, chroma, …)."""
+(:func:`ser.features.track_matrix`: F0, voicing, energy, spectral shape, MFCCs, chroma, …).
+
+The crop is standardised per track inside the model; NaN (padding) then reads as 0, the training
+mean. Conv1D → BatchNorm → ReLU → MaxPool 2 blocks follow; the time axis is summarised by its
+mean and max (:func:`ser.members.conv.heads`).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ser.features import track_matrix, track_names
-from ser.members.conv import ConvMember, heads
+from ser.members.conv import ConvMember, conv_blocks
 from ser.registry import register
 
 if TYPE_CHECKING:
@@ -16,48 +21,6 @@ if TYPE_CHECKING:
 
     from ser.config import CNNConfig, SERConfig
     from ser.features import FrameTracks
-
-
-def build_track_cnn(
-    n_tracks: int,
-    n_classes: int,
-    mean: np.ndarray,
-    variance: np.ndarray,
-    steps: int,
-    config: CNNConfig | None = None,
-    intensity: bool = True,
-    name: str = "ser_tracks",
-) -> keras.Model:
-    """A 1-D CNN over a crop of the acoustic tracks, compiled like
-    :func:`ser.members.logmel.build_cnn`.
-
-    The input is standardised per track inside the model (``mean``/``variance`` from the
-    training frames); NaN (padding) then reads as 0, the training mean. Conv1D → BatchNorm →
-    ReLU → MaxPool 2 blocks follow; the time axis is summarised by its mean and max.
-
-    The arguments are those of :func:`~ser.members.logmel.build_cnn`, with ``n_tracks`` (the rows
-    of :func:`ser.features.track_matrix`) in place of ``n_mels``; the model maps
-    ``(batch, frames, n_tracks)`` to the same outputs.
-    """
-    import keras
-
-    from ser.config import CNNConfig
-    from ser.layers import FillMissing
-
-    config = config or CNNConfig()
-    inputs = keras.Input(shape=(config.frames, n_tracks), name=TrackCNN.input_name)
-    x = keras.layers.Normalization(axis=-1, mean=mean, variance=variance, name="standardise")(inputs)
-    x = FillMissing(name="fill_missing")(x)
-    if config.time_pool > 1:
-        x = keras.layers.AveragePooling1D(config.time_pool, name="time_pool")(x)
-    for i, filters in enumerate(config.channels):
-        x = keras.layers.Conv1D(
-            filters, config.kernel_size, padding="same", use_bias=False, name=f"conv_{i}"
-        )(x)
-        x = keras.layers.BatchNormalization(name=f"bn_{i}")(x)
-        x = keras.layers.ReLU(name=f"relu_{i}")(x)
-        x = keras.layers.MaxPooling1D(2, name=f"pool_{i}")(x)
-    return heads(inputs, x, n_classes, steps, config, intensity, name)
 
 
 class TrackCNN(ConvMember):
@@ -80,8 +43,17 @@ class TrackCNN(ConvMember):
     def n_rows(self, config: SERConfig) -> int:
         return len(track_names(config.features))
 
-    def build(self, *args: Any, **kwargs: Any) -> keras.Model:
-        return build_track_cnn(*args, **kwargs)
+    def body(self, x: keras.KerasTensor, config: CNNConfig) -> keras.KerasTensor:
+        """NaN (padding) → 0, the training mean; optional average pooling in time; Conv1D →
+        BatchNorm → ReLU → MaxPool 2 blocks."""
+        import keras
+
+        from ser.layers import FillMissing
+
+        x = FillMissing(name="fill_missing")(x)
+        if config.time_pool > 1:
+            x = keras.layers.AveragePooling1D(config.time_pool, name="time_pool")(x)
+        return conv_blocks(x, config, keras.layers.Conv1D, keras.layers.MaxPooling1D)
 
     def card_text(self, config: SERConfig, metrics: dict[str, Any]) -> str:
         tc = self.settings(config)

@@ -16,20 +16,20 @@ from ser.augment import mixup, spec_augment
 from ser.features import frame_crop
 
 if TYPE_CHECKING:
-    from ser.config import CNNConfig, SERConfig
+    from ser.config import CNNConfig
     from ser.members.conv import ConvMember
+    from ser.registry import FitRequest
     from ser.training.data import TrainingData
 
 
-def fit_crops(
-    member: ConvMember, data: TrainingData, mask: np.ndarray, n_classes: int, config: SERConfig, epochs: int
-) -> Any:
-    """Train ``ensemble`` models of type ``member`` (seeds ``seed``, ``seed + 1``, …) on the files
-    in ``mask`` for ``epochs`` epochs each, averaged into one model."""
+def fit_crops(member: ConvMember, request: FitRequest, epochs: int) -> Any:
+    """Train ``ensemble`` models of type ``member`` (seeds ``seed``, ``seed + 1``, …) on every file
+    ``request`` lets them see for ``epochs`` epochs each, averaged into one model."""
     from ser.fusion import average_models
 
-    cc = member.settings(config)
-    files = np.flatnonzero(mask)
+    data, n_classes = request.data, request.n_classes
+    cc = member.settings(request.config)
+    files = np.flatnonzero(request.everything)
     matrices = data.inputs[member.name]
     frames = np.concatenate([matrices[i][0] for i in files], axis=1).astype(np.float64)
     mean, variance = frames.mean(axis=1), frames.var(axis=1)

@@ -23,7 +23,7 @@ from ser.config import SERConfig
 from ser.emotions import is_strong
 from ser.fusion import average_models, predict_outputs
 from ser.metrics import confusion, report, scores, summarise_folds
-from ser.registry import FUSION, FittedMember
+from ser.registry import FUSION, FitRequest, FittedMember
 from ser.scaler import Scaler
 from ser.training.data import TrainingData
 from ser.training.folds import speaker_folds, validation_speakers
@@ -40,10 +40,10 @@ def fit_members(
     epochs: dict[str, int] | None = None,
 ) -> dict[str, FittedMember]:
     """Fit every member type of ``config`` on the files in ``train`` (see
-    :meth:`ser.registry.MemberType.fit` for ``validation`` and ``epochs``)."""
+    :class:`ser.registry.FitRequest` for ``validation`` and ``epochs``, by member name)."""
     epochs = epochs or {}
     return {
-        t.name: t.fit(data, train, n_classes, config, validation=validation, epochs=epochs.get(t.name))
+        t.name: t.fit(FitRequest(data, train, n_classes, config, validation, epochs.get(t.name)))
         for t in config.member_types
     }
 
