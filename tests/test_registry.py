@@ -21,7 +21,7 @@ from ser.card import render_card
 from ser.config import ModelConfig, SERConfig
 from ser.datasets import manifest_items
 from ser.features import feature_names, summarise
-from ser.registry import FittedMember, MemberType, member_names, member_type, register, unregister
+from ser.registry import FitRequest, FittedMember, MemberType, member_names, member_type, register, unregister
 from ser.training import train
 from tests.audio_fixtures import synth_speech
 from tests.conftest import TOY_CLASSES
@@ -54,18 +54,19 @@ class PitchAndRate(MemberType):
     def window_inputs(self, windows, config: SERConfig) -> np.ndarray:
         return self._pick(windows.vectors, config)
 
-    def fit(self, data, train, n_classes, config, validation=None, epochs=None) -> FittedMember:
+    def fit(self, request: FitRequest) -> FittedMember:
         import keras
 
-        x, y = data.examples(self, train, config), data.y[train]
+        config = request.config
+        x, y = request.data.examples(self, request.train, config), request.data.y[request.train]
         keras.utils.set_random_seed(0)
         inputs = keras.Input(self.input_shape(config), name=self.input_name)
         standardise = keras.layers.Normalization()
         standardise.adapt(x)
-        outputs = keras.layers.Dense(n_classes, activation="softmax", name="emotion")(standardise(inputs))
-        model = keras.Model(inputs, outputs, name=f"ser_{self.name}")
+        probabilities = keras.layers.Dense(request.n_classes, activation="softmax", name="emotion")
+        model = keras.Model(inputs, probabilities(standardise(inputs)), name=f"ser_{self.name}")
         model.compile(keras.optimizers.Adam(0.05), "sparse_categorical_crossentropy")
-        epochs = epochs or 60
+        epochs = request.epochs or 60
         model.fit(x, y, epochs=epochs, batch_size=16, verbose=0)
         return FittedMember(model, epochs)
 
