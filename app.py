@@ -13,28 +13,49 @@ API (``gradio_client``): ``/predict`` and ``/timeline``, each taking an audio fi
 
 from __future__ import annotations
 
-import argparse
-import logging
-import os
-import sys
 import time
-from typing import Any
 
-import gradio as gr
-import numpy as np
+STARTED = time.perf_counter()
 
-from ser import Predictor
-from ser.audio import AudioError
-from ser.cli import add_verbose_argument, setup_logging
-from ser.config import SERConfig
-from ser.errors import SERError
-from ser.inference import Prediction, Window
-from ser.live import LIVE_WINDOW_S, LiveSession
-from ser.plots import mel_figure, probability_figure, timeline_figure, waveform_figure
-from ser.presentation import color, emoji
-from ser.registry import member_type
+import argparse  # noqa: E402
+import logging  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+# librosa compiles its numba kernels when its modules are first imported: ~15 s on 2 cores, on
+# every start of a Space (a fresh container has no numba cache). On the short arrays of a
+# request the plain-Python versions are as fast and give the same numbers (measured: see the
+# README), so the app runs without the JIT unless NUMBA_DISABLE_JIT is set otherwise.
+os.environ.setdefault("NUMBA_DISABLE_JIT", "1")
+
+import gradio as gr  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ser import Predictor  # noqa: E402
+from ser.audio import AudioError  # noqa: E402
+from ser.cli import add_verbose_argument, setup_logging  # noqa: E402
+from ser.config import SERConfig  # noqa: E402
+from ser.errors import SERError  # noqa: E402
+from ser.inference import Prediction, Window  # noqa: E402
+from ser.live import LIVE_EVERY_S, LIVE_HISTORY_S, LIVE_WINDOW_S, LiveSession  # noqa: E402
+from ser.plots import mel_figure, probability_figure, timeline_figure, waveform_figure  # noqa: E402
+from ser.presentation import color, emoji  # noqa: E402
+from ser.registry import member_type  # noqa: E402
 
 logger = logging.getLogger("app")
+
+#: One clip per emotion, from the training data (see examples/ATTRIBUTION.md).
+EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
+#: Uploads, recordings and live chunks are deleted from Gradio's upload folder once they are this
+#: old (seconds), checked every :data:`SWEEP_EVERY_S`: nothing of a person's voice stays longer.
+FORGET_AFTER_S = 60.0
+SWEEP_EVERY_S = 15.0
+#: Requests waiting at most; more get "busy, please try again".
+QUEUE_SIZE = 64
 
 #: Longest a live session runs before the person has to press record again.
 LIVE_TIME_LIMIT_S = 120
@@ -68,23 +89,29 @@ def prediction_json(result: Prediction) -> dict[str, Any]:
         "intensity": result.intensity,
         "intensity_strong": result.intensity_strong,
         "probabilities": {k: round(v, 4) for k, v in result.probabilities.items()},
+        "mixed": result.mixed,
+        "shares": {k: round(v, 4) for k, v in result.shares.items()},
+    }
+
+
+def _window_json(window: Window) -> dict[str, Any]:
+    return {
+        "start": window.start,
+        "end": window.end,
+        "label": window.label,
+        "confidence": round(window.confidence, 4),
+        "intensity": window.intensity,
+        "probabilities": {k: round(v, 4) for k, v in window.probabilities.items()},
     }
 
 
 def timeline_json(result: Prediction) -> dict[str, Any]:
-    """The stable ``/timeline`` payload: every window and the overall result."""
+    """The stable ``/timeline`` payload: every window of the timeline, every segment (utterance,
+    or piece of a long one) and the overall result."""
     return {
         "duration_s": result.duration_s,
-        "windows": [
-            {
-                "start": w.start,
-                "end": w.end,
-                "label": w.label,
-                "intensity": w.intensity,
-                "probabilities": {k: round(v, 4) for k, v in w.probabilities.items()},
-            }
-            for w in result.timeline
-        ],
+        "windows": [_window_json(w) for w in result.timeline],
+        "segments": [_window_json(w) for w in result.segments],
         "overall": prediction_json(result),
     }
 
@@ -198,6 +225,11 @@ def about_markdown(predictor: Predictor) -> str:
         "languages, noisy or phone audio and children's voices will be less accurate. Emotion "
         "is subjective — treat the output as a hint, not a verdict. Low confidence means the "
         "model is unsure.",
+        "",
+        f"**Your voice is not kept.** Uploads, recordings and live audio are deleted from the server "
+        f"within {FORGET_AFTER_S + SWEEP_EVERY_S:.0f} seconds; nothing of "
+        "what you said, or of the answer, is logged or stored. The examples come from the training "
+        "data (RAVDESS, CC BY-NC-SA 4.0; see examples/ATTRIBUTION.md).",
     ]
     return "\n".join(lines)
 
@@ -216,25 +248,24 @@ def build_demo(predictor: Predictor) -> gr.Blocks:
             result = predictor.predict(path)
         except AudioError as err:
             raise gr.Error(str(err), title="Can't analyse this audio") from None
-        logger.info("predicted %s (%.2f) in %.0f ms", result.label, result.confidence, result.processing_ms)
-        return (
-            answer_html(result),
-            result.probabilities,
-            details_markdown(result, model),
-            prediction_json(result),
-            result,
-        )
+        logger.info("answered in %.0f ms", result.processing_ms)  # nothing of what was said
+        return answer_html(result), details_markdown(result, model), prediction_json(result), result
 
     def figures(result: Prediction | None) -> tuple:
         if result is None:
             return None, gr.update(visible=False), None, None
         audio = result.audio
-        timeline = (
-            gr.update(value=timeline_figure(result.timeline, result.duration_s), visible=True)
-            if _spans_time(result.timeline, predictor.config.features.hop_s)
-            else gr.update(value=None, visible=False)
-        )
+        if len(result.segments) > 1 or _spans_time(result.timeline, predictor.config.features.hop_s):
+            figure = timeline_figure(result.timeline, result.duration_s, result.segments)
+            timeline = gr.update(value=figure, visible=True)
+        else:
+            timeline = gr.update(value=None, visible=False)
         return probability_figure(result.probabilities), timeline, waveform_figure(audio), mel_figure(audio)
+
+    def example(path: str) -> tuple:
+        """Everything an example shows, computed once at start-up (Gradio caches it)."""
+        *shown, result = analyse(path)
+        return (*shown, *figures(result))
 
     def api_predict(path: str | None) -> dict[str, Any]:
         return prediction_json(_predict_or_error(predictor, path))
@@ -242,15 +273,26 @@ def build_demo(predictor: Predictor) -> gr.Blocks:
     def api_timeline(path: str | None) -> dict[str, Any]:
         return timeline_json(_predict_or_error(predictor, path))
 
-    def live(chunk: tuple[int, np.ndarray] | None, session: LiveSession | None) -> tuple:
+    def live_start() -> tuple:
+        return LiveSession(predictor), gr.Timer(active=True), _live_status(0.0, 0), LIVE_PLACEHOLDER
+
+    def live_chunk(chunk: tuple[int, np.ndarray] | None, session: LiveSession | None) -> LiveSession:
         session = session or LiveSession(predictor)
-        if chunk is None:
-            return gr.update(), gr.update(), gr.update(), session
-        result, message = session.push(*chunk)
-        figure = timeline_figure(session.history, session.elapsed_s) if session.history else gr.update()
-        if result is None:
-            return f'<div class="ser-placeholder">🎧 {message}</div>', gr.update(), figure, session
-        return answer_html(result), result.probabilities, figure, session
+        if chunk is not None:
+            session.append(*chunk)
+        return session
+
+    def live_tick(session: LiveSession | None) -> tuple:
+        if session is None or not session.update():
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        status = _live_status(session.elapsed_s, len(session.history))
+        band = live_band_html(session.history, session.elapsed_s, session.history_s)
+        if session.latest is None:
+            return f'<div class="ser-placeholder">🎧 {session.message}</div>', gr.skip(), band, status
+        return answer_html(session.latest), session.latest.probabilities, band, status
+
+    def live_stop(session: LiveSession | None) -> tuple:
+        return (gr.Timer(active=False), *live_tick(session))
 
     with gr.Blocks(title="Speech Emotion Recognition") as demo:
         gr.Markdown(
@@ -271,15 +313,27 @@ def build_demo(predictor: Predictor) -> gr.Blocks:
                         analyse_btn = gr.Button("Analyse", variant="primary", elem_id="analyse-btn")
                     with gr.Column(scale=5):
                         answer = gr.HTML(PLACEHOLDER, elem_id="answer")
-                        label = gr.Label(num_top_classes=8, label="Probabilities", elem_id="label")
-                with gr.Row():
-                    prob_plot = gr.Plot(label="All emotions", show_label=False)
-                    timeline_plot = gr.Plot(label="Emotion over time", show_label=False, visible=False)
+                        prob_plot = gr.Plot(label="All emotions", show_label=False, elem_id="probabilities")
+                timeline_plot = gr.Plot(label="Emotion over time", show_label=False, visible=False)
                 wave_plot = gr.Plot(label="Waveform", show_label=False)
                 mel_plot = gr.Plot(label="Mel spectrogram", show_label=False)
                 with gr.Accordion("Details", open=False):
                     details = gr.Markdown()
                     as_json = gr.JSON(label="JSON (as returned by /predict)")
+                if EXAMPLES_DIR.is_dir():
+                    # cached at launch, for this model: never answers of an earlier run's model
+                    os.environ["GRADIO_EXAMPLES_CACHE"] = tempfile.mkdtemp(prefix="ser-examples-")
+                    gr.Examples(
+                        examples=[[str(p)] for p in sorted(EXAMPLES_DIR.glob("*.mp3"))],
+                        inputs=audio_in,
+                        outputs=[answer, details, as_json, prob_plot, timeline_plot, wave_plot, mel_plot],
+                        fn=example,
+                        cache_examples=True,
+                        cache_mode="eager",
+                        label="Examples: one RAVDESS clip per emotion, from the model's training data "
+                        "(so the model has heard these actors; your own voice is the real test)",
+                        example_labels=[p.stem for p in sorted(EXAMPLES_DIR.glob("*.mp3"))],
+                    )
             with gr.Tab("Live", id="live"):
                 gr.Markdown(
                     "Speak into your microphone: the emotion of the last "
@@ -294,11 +348,13 @@ def build_demo(predictor: Predictor) -> gr.Blocks:
                             label="Microphone",
                             elem_id="live-in",
                         )
+                        live_status = gr.HTML(_live_status(0.0, 0), elem_id="live-status")
                     with gr.Column(scale=6):
-                        live_answer = gr.HTML('<div class="ser-placeholder">Press record and speak.</div>')
+                        live_answer = gr.HTML(LIVE_PLACEHOLDER, elem_id="live-answer")
                         live_label = gr.Label(num_top_classes=3, label="Now")
-                live_plot = gr.Plot(label="Rolling timeline", show_label=False)
-                live_state = gr.State(None)
+                live_band = gr.HTML(live_band_html([], 0.0, LIVE_HISTORY_S), elem_id="live-band")
+                live_state = gr.State(None, time_to_live=LIVE_TIME_LIMIT_S + 60)
+                live_timer = gr.Timer(LIVE_EVERY_S, active=False)
         with gr.Accordion("About this model", open=False):
             gr.Markdown(about_markdown(predictor))
 
@@ -315,7 +371,7 @@ def build_demo(predictor: Predictor) -> gr.Blocks:
             api_predict_out,
             api_name="predict",
             concurrency_id="model",
-            api_description="Audio file → label, confidence, level, probabilities",
+            api_description="Audio file → label, confidence, level, intensity, probabilities, mixed, shares",
         )
         api_timeline_btn.click(
             api_timeline,
@@ -323,7 +379,7 @@ def build_demo(predictor: Predictor) -> gr.Blocks:
             api_timeline_out,
             api_name="timeline",
             concurrency_id="model",
-            api_description="Audio file → windows (start, end, probabilities) and overall",
+            api_description="Audio file → windows and segments (start, end, label, probabilities) and overall",
         )
 
         result_state = gr.State(None)
@@ -331,7 +387,7 @@ def build_demo(predictor: Predictor) -> gr.Blocks:
             [audio_in.upload, audio_in.stop_recording, analyse_btn.click],
             analyse,
             audio_in,
-            [answer, label, details, as_json, result_state],
+            [answer, details, as_json, result_state],
             api_visibility="private",
             concurrency_id="model",
         ).success(
@@ -342,21 +398,123 @@ def build_demo(predictor: Predictor) -> gr.Blocks:
             concurrency_id="plots",
         )
         audio_in.clear(
-            lambda: (PLACEHOLDER, None, "", None, None),
+            lambda: (PLACEHOLDER, "", None, None),
             None,
-            [answer, label, details, as_json, result_state],
+            [answer, details, as_json, result_state],
             api_visibility="private",
         )
-        live_in.stream(
-            live,
+        live_outputs = [live_answer, live_label, live_band, live_status]
+        live_in.start_recording(
+            live_start, None, [live_state, live_timer, live_status, live_answer], api_visibility="private"
+        )
+        live_in.stream(  # cheap: only stores the chunk, so that the browser sends every one
+            live_chunk,
             [live_in, live_state],
-            [live_answer, live_label, live_plot, live_state],
-            stream_every=1.0,
+            live_state,
+            stream_every=0.1,
             time_limit=LIVE_TIME_LIMIT_S,
             api_visibility="private",
-            concurrency_limit=4,
+            concurrency_limit=None,
+            show_progress="hidden",
         )
+        live_timer.tick(
+            live_tick,
+            live_state,
+            live_outputs,
+            api_visibility="private",
+            concurrency_limit=4,
+            show_progress="hidden",
+        )
+        live_in.stop_recording(live_stop, live_state, [live_timer, *live_outputs], api_visibility="private")
     return demo
+
+
+class UploadJanitor:
+    """Deletes what people sent (uploads, recordings, live chunks) from Gradio's upload folder.
+
+    A file goes once it is ``age_s`` seconds old (by modification time: Gradio stores identical
+    uploads under one path and rewrites it on every upload, so a file in use is always young).
+    Files that were there when :meth:`protect_existing` ran (the cached examples) stay.
+
+    Args:
+        folder: Gradio's upload folder (``gradio.utils.get_upload_folder()``).
+        age_s: Age at which a file is deleted.
+    """
+
+    def __init__(self, folder: str | Path, age_s: float = FORGET_AFTER_S) -> None:
+        self.folder = Path(folder)
+        self.age_s = age_s
+        self.protected: set[Path] = set()
+
+    def files(self) -> list[Path]:
+        return [p for p in self.folder.rglob("*") if p.is_file()] if self.folder.is_dir() else []
+
+    def protect_existing(self) -> None:
+        self.protected = set(self.files())
+
+    def sweep(self) -> int:
+        """Delete the unprotected files older than ``age_s`` (and emptied folders); returns how many."""
+        now, deleted = time.time(), 0
+        for path in self.files():
+            try:
+                if path not in self.protected and now - path.stat().st_mtime >= self.age_s:
+                    path.unlink()
+                    deleted += 1
+                    if not any(path.parent.iterdir()):
+                        path.parent.rmdir()
+            except OSError:  # gone already, or in use: the next sweep sees it again
+                continue
+        return deleted
+
+    def start(self, every_s: float = SWEEP_EVERY_S) -> threading.Thread:
+        """Sweep every ``every_s`` seconds in a daemon thread."""
+
+        def loop() -> None:
+            while True:
+                time.sleep(every_s)
+                self.sweep()
+
+        thread = threading.Thread(target=loop, name="upload-janitor", daemon=True)
+        thread.start()
+        return thread
+
+
+LIVE_PLACEHOLDER = '<div class="ser-placeholder">Press record and speak.</div>'
+
+
+def live_band_html(history: list[Window], elapsed_s: float, history_s: float) -> str:
+    """The rolling emotion band of the live tab: the last ``history_s`` seconds, one coloured
+    block per answer (the second of audio it was given after), newest on the right. HTML, so that
+    it costs the server nothing to draw once a second."""
+    first = max(0.0, elapsed_s - history_s)
+    blocks = []
+    for w in history:
+        left = max(0.0, (w.end - LIVE_EVERY_S - first) / history_s)
+        width = min(LIVE_EVERY_S / history_s, 1.0 - left)
+        blocks.append(
+            f'<div title="{w.start:.1f}–{w.end:.1f} s: {w.label}" style="{_BLOCK_STYLE}'
+            f'left:{100 * left:.2f}%;width:{100 * width:.2f}%;background:{color(w.label)}">{emoji(w.label)}</div>'
+        )
+    return (
+        f'<div class="ser-band" style="{_BAND_STYLE}">{"".join(blocks)}</div>'
+        f'<div style="display:flex;justify-content:space-between;font-size:12px;opacity:.7">'
+        f"<span>{first:.0f} s</span><span>{max(elapsed_s, history_s):.0f} s</span></div>"
+    )
+
+
+_BAND_STYLE = "position:relative;height:38px;border-radius:6px;background:#f1f1f4;overflow:hidden;"
+_BLOCK_STYLE = (
+    "position:absolute;top:0;bottom:0;display:flex;align-items:center;justify-content:center;"
+    "font-size:18px;border-right:1px solid white;"
+)
+
+
+def _live_status(elapsed_s: float, updates: int) -> str:
+    """What the live tab says of the stream: seconds heard, and how many answers so far."""
+    return (
+        f'<div class="ser-sub" data-elapsed="{elapsed_s:.2f}" data-updates="{updates}">'
+        f"🎙️ {elapsed_s:.1f} s heard · {updates} update{'s' if updates != 1 else ''}</div>"
+    )
 
 
 def _spans_time(windows: list[Window], hop_s: float) -> bool:
@@ -375,11 +533,21 @@ def _predict_or_error(predictor: Predictor, path: str | None) -> Prediction:
 
 def load_predictor() -> Predictor:
     """The model (``$SER_MODEL_DIR``, ``$SER_MODEL_REPO`` or the bundled one), loaded and warmed up."""
-    start = time.perf_counter()
     predictor = Predictor.from_pretrained()
     predictor.warmup()
-    logger.info("Serving %s; ready in %.1f s", predictor.describe(), time.perf_counter() - start)
     return predictor
+
+
+def launch_options(predictor: Predictor) -> dict[str, Any]:
+    """How the app is served: address, the upload limit (refused by Gradio before it is stored),
+    styling."""
+    return {
+        "server_name": os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+        "server_port": int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+        "max_file_size": predictor.config.audio.max_bytes,
+        "css": CSS,
+        "theme": THEME,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -393,13 +561,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 1
     demo = build_demo(predictor)
-    demo.queue(default_concurrency_limit=2, max_size=64)
-    demo.launch(
-        server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
-        server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
-        css=CSS,
-        theme=THEME,
-    )
+    demo.queue(default_concurrency_limit=2, max_size=QUEUE_SIZE)
+    demo.launch(prevent_thread_lock=True, **launch_options(predictor))
+    janitor = UploadJanitor(gr.utils.get_upload_folder())
+    janitor.protect_existing()  # the examples, cached at launch
+    janitor.start()
+    logger.info("Serving %s; ready in %.1f s from start", predictor.describe(), time.perf_counter() - STARTED)
+    demo.block_thread()
     return 0
 
 

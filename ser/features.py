@@ -333,9 +333,19 @@ class Windows:
     vectors: np.ndarray
 
 
+def cut_windows(
+    tracks: FrameTracks, bounds: list[tuple[float, float]], config: FeatureConfig | None = None
+) -> Windows:
+    """The windows ``bounds`` (seconds from the start of the analysed signal) of ``tracks``, each
+    with its feature vector."""
+    config = config or FeatureConfig()
+    ranges = [(tracks.frame_of(s), tracks.frame_of(e) + 1) for s, e in bounds]
+    vectors = np.stack([summarise(tracks, a, b, config) for a, b in ranges])
+    return Windows(tracks, list(bounds), ranges, vectors)
+
+
 def analysis_windows(y: np.ndarray, sr: int, config: FeatureConfig | None = None) -> Windows:
-    """Analyse a signal once and cut it into windows: one when it fits in ``config.window_s``,
-    else those of :func:`window_bounds`.
+    """Analyse a signal once and cut it into the windows of :func:`analysis_bounds`.
 
     Args:
         y: Mono float signal at ``sr`` Hz (as :func:`ser.audio.load_audio` prepares it).
@@ -345,13 +355,10 @@ def analysis_windows(y: np.ndarray, sr: int, config: FeatureConfig | None = None
     config = config or FeatureConfig()
     tracks = frame_tracks(y, sr, config)
     duration_s = len(y) / sr
-    if duration_s <= config.window_s:
-        bounds, ranges = [(0.0, duration_s)], [(0, tracks.n_frames)]
-    else:
-        bounds = window_bounds(duration_s, config)
-        ranges = [(tracks.frame_of(s), tracks.frame_of(e) + 1) for s, e in bounds]
-    vectors = np.stack([summarise(tracks, a, b, config) for a, b in ranges])
-    return Windows(tracks, bounds, ranges, vectors)
+    if duration_s <= config.window_s:  # the whole signal, every frame (padding included)
+        vectors = summarise(tracks, 0, tracks.n_frames, config)[None]
+        return Windows(tracks, [(0.0, duration_s)], [(0, tracks.n_frames)], vectors)
+    return cut_windows(tracks, window_bounds(duration_s, config), config)
 
 
 def _f0_stats(f0: np.ndarray, frame_s: float) -> np.ndarray:

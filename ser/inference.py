@@ -24,9 +24,10 @@ from ser.audio import Audio, AudioError, AudioSource, load_audio
 from ser.bundle import Bundle, load_bundle
 from ser.config import SERConfig
 from ser.emotions import intensity_name
-from ser.features import acoustic_summary
-from ser.inputs import ModelInputs, concatenate, model_inputs
+from ser.features import acoustic_summary, analysis_windows, cut_windows
+from ser.inputs import ModelInputs, concatenate, inputs_of
 from ser.presentation import emoji, headline
+from ser.segments import is_mixed, speech_shares, split_long, utterances
 from ser.synthetic import synth_speech
 
 if TYPE_CHECKING:
@@ -50,13 +51,19 @@ def confidence_level(p: float) -> str:
 
 @dataclass(frozen=True)
 class Window:
-    """The model's output for one analysis window (times in seconds from the recording's start)."""
+    """The model's output for one stretch of the recording: an analysis window of the timeline or
+    a segment (an utterance, or a piece of a long one). Times in seconds from the recording's start."""
 
     start: float
     end: float
     label: str
     probabilities: dict[str, float]
     intensity: str | None = None
+
+    @property
+    def confidence(self) -> float:
+        """The probability of :attr:`label`."""
+        return self.probabilities[self.label]
 
 
 @dataclass(frozen=True)
@@ -69,7 +76,13 @@ class Prediction:
         level: ``"high"``/``"medium"``/``"low"`` (see :func:`confidence_level`).
         probabilities: Every emotion's probability, in the model's class order; sums to 1.
         timeline: One :class:`Window` per analysis window (one window spanning the speech when
-            it fits in one).
+            it fits in one), every ``hop_s`` seconds.
+        segments: One :class:`Window` per utterance (speech between pauses), long utterances
+            cut into pieces no longer than the analysis window (:mod:`ser.segments`).
+        shares: Share of the speech time each emotion holds over :attr:`segments`, largest first.
+        mixed: Whether a recording longer than one analysis window has segments that disagree:
+            emotions other than the main one hold 20 % of the speech or more
+            (:func:`ser.segments.is_mixed`).
         duration_s: Length of the recording.
         speech_ratio: Fraction of the recording that is speech.
         speech_intervals: Detected speech, ``[(start_s, end_s), …]``.
@@ -105,6 +118,9 @@ class Prediction:
     intensity_strong: float | None = None
     warnings: list[str] = field(default_factory=list)
     processing_ms: float = 0.0
+    segments: list[Window] = field(default_factory=list)
+    shares: dict[str, float] = field(default_factory=dict)
+    mixed: bool = False
     audio: Audio | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -113,8 +129,9 @@ class Prediction:
 
     @property
     def headline(self) -> str:
-        """The label with its intensity when known, e.g. ``"angry — strong"``."""
-        return headline(self.label, self.intensity)
+        """The label with its intensity when known, e.g. ``"angry — strong"``; for a mixed
+        recording, the emotions and their shares of the speech (``"mixed: angry 60 %, sad 40 %"``)."""
+        return headline(self.label, self.intensity, self.shares if self.mixed else None)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (everything but the audio)."""
@@ -132,6 +149,9 @@ class Analysis:
         audio_info: Duration, speech ratio and intervals, original rate, channels, format, warnings.
         elapsed_ms: Time spent on decoding and features.
         audio: The prepared recording (``None`` when not kept).
+        segment_bounds: Each segment's (start, end) in seconds from the recording's start.
+        segment_inputs: The segments' model inputs; ``None`` when they are the windows' (speech
+            that is one utterance within one window).
     """
 
     inputs: ModelInputs
@@ -139,6 +159,16 @@ class Analysis:
     audio_info: dict[str, Any]
     elapsed_ms: float
     audio: Audio | None = None
+    segment_bounds: list[tuple[float, float]] = field(default_factory=list)
+    segment_inputs: ModelInputs | None = None
+
+    @property
+    def batches(self) -> list[ModelInputs]:
+        """The model inputs to run: the windows, then the segments unless they are the windows."""
+        return [self.inputs] if self.segment_inputs is None else [self.inputs, self.segment_inputs]
+
+    def __len__(self) -> int:
+        return sum(len(b) for b in self.batches)
 
 
 def analyse(source: AudioSource | Audio, config: SERConfig, keep_audio: bool = False) -> Analysis:
@@ -157,8 +187,14 @@ def analyse(source: AudioSource | Audio, config: SERConfig, keep_audio: bool = F
     audio = source if isinstance(source, Audio) else load_audio(source, config.audio)
     sr = audio.sample_rate
     offset = audio.speech_offset_s
-    inputs = model_inputs(audio.speech, sr, config)
+    windows = analysis_windows(audio.speech, sr, config.features)
+    inputs = inputs_of(windows, config)
     bounds = [(round(s + offset, 3), round(e + offset, 3)) for s, e in inputs.bounds]
+    segment_bounds = split_long(utterances(audio.intervals, sr), config.features.window_s)
+    segment_inputs = None
+    if len(segment_bounds) > 1 or len(bounds) > 1:
+        local = [(s - offset, e - offset) for s, e in segment_bounds]
+        segment_inputs = inputs_of(cut_windows(windows.tracks, local, config.features), config)
     info = {
         "duration_s": round(audio.duration_s, 3),
         "speech_ratio": round(audio.speech_ratio, 3),
@@ -171,7 +207,9 @@ def analyse(source: AudioSource | Audio, config: SERConfig, keep_audio: bool = F
         "warnings": list(audio.warnings),
     }
     elapsed_ms = (time.perf_counter() - start) * 1000
-    return Analysis(inputs, bounds, info, elapsed_ms, audio if keep_audio else None)
+    return Analysis(
+        inputs, bounds, info, elapsed_ms, audio if keep_audio else None, segment_bounds, segment_inputs
+    )
 
 
 def _safe_analyse(source: AudioSource, config: SERConfig) -> Analysis | AudioError:
@@ -263,7 +301,7 @@ class Predictor:
         """
         start = time.perf_counter()
         analysis = analyse(source, self.config, keep_audio=True)
-        outputs = self.outputs(analysis.inputs.by_name())
+        outputs = self.outputs(concatenate(analysis.batches))
         return self._decide(analysis, outputs, time.perf_counter() - start)
 
     def predict_many(
@@ -290,8 +328,8 @@ class Predictor:
         model_start = time.perf_counter()
         answers = iter([])
         if good:
-            outputs = self.outputs(concatenate([a.inputs for a in good]))
-            cuts = np.cumsum([len(a.inputs) for a in good])[:-1]
+            outputs = self.outputs(concatenate([b for a in good for b in a.batches]))
+            cuts = np.cumsum([len(a) for a in good])[:-1]
             split = {k: np.split(v, cuts) for k, v in outputs.items()}
             answers = iter([{k: v[i] for k, v in split.items()} for i in range(len(good))])
         model_share_s = (time.perf_counter() - model_start) / max(len(good), 1)
@@ -303,21 +341,28 @@ class Predictor:
         ]
 
     def _decide(self, analysis: Analysis, outputs: dict[str, np.ndarray], elapsed_s: float) -> Prediction:
-        """Combine per-window outputs (see :meth:`outputs`) into the result; ``elapsed_s`` is reported.
+        """Combine the outputs of :attr:`Analysis.batches` (windows, then segments; see
+        :meth:`outputs`) into the result; ``elapsed_s`` is reported.
 
         The overall probabilities and P(strong) are the means over the windows.
         """
-        probs = outputs["emotion"]
-        strong = outputs.get("intensity")
+        n = len(analysis.inputs)
+        window_out = {k: v[:n] for k, v in outputs.items()}
+        segment_out = (
+            window_out if analysis.segment_inputs is None else {k: v[n:] for k, v in outputs.items()}
+        )
+        probs = window_out["emotion"]
+        strong = window_out.get("intensity")
         probabilities = self._as_dict(probs.mean(axis=0))
         label = max(probabilities, key=probabilities.get)
-        timeline = []
-        for i, ((s, e), p) in enumerate(zip(analysis.bounds, probs)):
-            window_label = self.labels[int(np.argmax(p))]
-            window_intensity = None if strong is None else intensity_name(window_label, strong[i])
-            timeline.append(Window(s, e, window_label, self._as_dict(p), window_intensity))
+        timeline = self._windows(analysis.bounds, window_out)
+        segments = self._windows(analysis.segment_bounds, segment_out)
+        shares = speech_shares(analysis.segment_bounds, [w.label for w in segments])
         p_strong = None if strong is None else float(strong.mean())
         return Prediction(
+            segments=segments,
+            shares=shares,
+            mixed=len(timeline) > 1 and is_mixed(shares),
             label=label,
             confidence=probabilities[label],
             level=confidence_level(probabilities[label]),
@@ -329,6 +374,16 @@ class Predictor:
             audio=analysis.audio,
             **analysis.audio_info,
         )
+
+    def _windows(self, bounds: list[tuple[float, float]], outputs: dict[str, np.ndarray]) -> list[Window]:
+        """One :class:`Window` per (start, end) in ``bounds`` from its row of ``outputs``."""
+        strong = outputs.get("intensity")
+        windows = []
+        for i, ((s, e), p) in enumerate(zip(bounds, outputs["emotion"], strict=True)):
+            label = self.labels[int(np.argmax(p))]
+            intensity = None if strong is None else intensity_name(label, strong[i])
+            windows.append(Window(s, e, label, self._as_dict(p), intensity))
+        return windows
 
     def _as_dict(self, p: np.ndarray) -> dict[str, float]:
         p = p / p.sum()

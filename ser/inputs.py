@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ser.config import SERConfig
-from ser.features import analysis_windows
+from ser.features import Windows, analysis_windows
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,11 @@ def model_inputs(y: np.ndarray, sr: int, config: SERConfig) -> ModelInputs:
     """The inputs of every member of ``config``'s model for mono ``y`` at ``sr`` Hz (as
     :func:`ser.audio.load_audio` prepares it): one window when it fits in
     ``config.features.window_s``, else one per window of :func:`ser.features.window_bounds`."""
-    windows = analysis_windows(y, sr, config.features)
+    return inputs_of(analysis_windows(y, sr, config.features), config)
+
+
+def inputs_of(windows: Windows, config: SERConfig) -> ModelInputs:
+    """The inputs of every member of ``config``'s model for each of ``windows``."""
     arrays = {t.input_name: t.window_inputs(windows, config) for t in config.member_types}
     return ModelInputs(windows.vectors, windows.bounds, arrays)
 

@@ -85,20 +85,41 @@ def probability_figure(probabilities: dict[str, float]) -> Figure:
     return fig
 
 
-def timeline_figure(windows: list[Window], duration_s: float | None = None) -> Figure:
-    """Each emotion's probability over time (window centres), the leading emotion shaded."""
-    fig, ax = _figure(2.8)
-    labels = list(windows[0].probabilities)
+def timeline_figure(
+    windows: list[Window], duration_s: float | None = None, segments: list[Window] | None = None
+) -> Figure:
+    """Emotion over time: a band of ``segments`` coloured and named by their emotion (when
+    given), above the probability of each emotion that leads a window or a segment, at the window
+    centres (the others stay near zero and are left out)."""
+    end = duration_s or max(w.end for w in [*windows, *(segments or [])])
+    if segments:
+        fig = Figure(figsize=(8, 3.2), dpi=100, layout="constrained")
+        band, ax = fig.subplots(2, 1, sharex=True, height_ratios=(1, 3))
+        for seg in segments:
+            band.axvspan(seg.start, seg.end, color=color(seg.label), alpha=0.85, lw=0)
+            if seg.end - seg.start >= 0.06 * end:
+                band.text((seg.start + seg.end) / 2, 0.5, seg.label, ha="center", va="center", fontsize=8)
+        band.set_yticks([])
+        band.set_ylim(0, 1)
+        for side in ("top", "right", "left"):
+            band.spines[side].set_visible(False)
+        band.set_title("Emotion by utterance", loc="left", fontsize=10)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    else:
+        fig, ax = _figure(2.8)
+        ax.set_title("Emotion over time", loc="left", fontsize=10, pad=28)
+    leading = list(dict.fromkeys(w.label for w in [*(segments or []), *windows]))
     centres = np.array([(w.start + w.end) / 2 for w in windows])
-    probs = np.array([[w.probabilities[k] for k in labels] for w in windows])
-    for k, label in enumerate(labels):
-        ax.plot(centres, probs[:, k], color=color(label), lw=2, marker="o", ms=3, label=label)
-    for w in windows:
-        ax.axvspan(w.start, w.end, ymin=0, ymax=0.04, color=color(w.label), alpha=0.9, lw=0)
+    for label in leading:
+        values = [w.probabilities.get(label, 0.0) for w in windows]
+        ax.plot(centres, values, color=color(label), lw=2, marker="o", ms=3, label=label)
+    if not segments:
+        for w in windows:
+            ax.axvspan(w.start, w.end, ymin=0, ymax=0.04, color=color(w.label), alpha=0.9, lw=0)
     ax.set_ylim(0, 1)
-    ax.set_xlim(0, duration_s or windows[-1].end)
+    ax.set_xlim(0, end)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("probability")
-    ax.legend(ncol=4, fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, 1.28))
-    ax.set_title("Emotion over time", loc="left", fontsize=10, pad=28)
+    ax.legend(ncol=min(4, len(leading)), fontsize=8, frameon=False, loc="upper right")
     return fig

@@ -33,6 +33,11 @@ def color(label: str) -> str:
     return COLORS.get(label, FALLBACK_COLOR)
 
 
-def headline(label: str, intensity: str | None = None) -> str:
-    """The label with its intensity when known, e.g. ``"angry — strong"``."""
+def headline(label: str, intensity: str | None = None, shares: dict[str, float] | None = None) -> str:
+    """The label with its intensity when known, e.g. ``"angry — strong"``; with ``shares`` (a
+    mixed recording), its three largest shares of the speech, e.g. ``"mixed: angry 60 %, sad 40 %"``."""
+    if shares:
+        top = list(shares.items())
+        text = ", ".join(f"{k} {round(100 * v)} %" for k, v in top[:3])
+        return f"mixed: {text}{', …' if len(top) > 3 else ''}"
     return f"{label} — {intensity}" if intensity else label

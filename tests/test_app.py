@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
+from gradio import utils as gr_utils
 from gradio_client import Client, handle_file
 
 import app
@@ -28,7 +30,8 @@ def server(predictor):
     demo = app.build_demo(predictor)
     demo.queue(default_concurrency_limit=2)
     port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, css=app.CSS)
+    options = {**app.launch_options(predictor), "server_port": port, "max_file_size": "1mb"}
+    demo.launch(prevent_thread_lock=True, quiet=True, **options)
     yield f"http://127.0.0.1:{port}/"
     demo.close()
 
@@ -51,6 +54,12 @@ def clips(tmp_path_factory) -> dict[str, str]:
         path = d / f"{name}.wav"
         sf.write(path, synth_speech(seconds, f0=f0, rate_hz=rate, seed=len(name)), SR)
         out[name] = str(path)
+    pause = np.zeros(SR, dtype=np.float32)  # utterances of the three toy classes, 1 s apart
+    parts = [
+        synth_speech(2.5, f0=f0, rate_hz=rate, seed=9) for f0, rate in ((90, 2.0), (190, 6.0), (110, 2.5))
+    ]
+    sf.write(d / "mixed.wav", np.concatenate([parts[0], pause, parts[1], pause, parts[2]]), SR)
+    out["mixed"] = str(d / "mixed.wav")
     silent = d / "silent.wav"
     sf.write(silent, np.zeros(2 * SR), SR)
     out["silent"] = str(silent)
@@ -68,7 +77,9 @@ def test_build_demo_without_a_server(predictor):
 
 def test_predict_endpoint_json_shape(client, clips, predictor):
     out = client.predict(handle_file(clips["angry"]), api_name="/predict")
-    assert set(out) == {"label", "confidence", "level", "intensity", "intensity_strong", "probabilities"}
+    assert set(out) == {
+        "label", "confidence", "level", "intensity", "intensity_strong", "probabilities", "mixed", "shares"
+    }  # fmt: skip
     assert list(out["probabilities"]) == predictor.labels
     assert sum(out["probabilities"].values()) == pytest.approx(1.0, abs=1e-3)
     assert out["label"] == max(out["probabilities"], key=out["probabilities"].get)
@@ -85,7 +96,7 @@ def test_timeline_endpoint_covers_the_recording(client, clips):
     assert len(windows) >= 5 and out["duration_s"] == pytest.approx(12.0, abs=0.01)
     assert windows[0]["start"] < 0.5 and windows[-1]["end"] > 11.5
     for w in windows:
-        assert set(w) == {"start", "end", "label", "intensity", "probabilities"}
+        assert set(w) == {"start", "end", "label", "confidence", "intensity", "probabilities"}
         assert sum(w["probabilities"].values()) == pytest.approx(1.0, abs=1e-3)
     assert out["overall"]["label"] in out["overall"]["probabilities"]
 
@@ -138,22 +149,43 @@ def test_answer_shows_emotion_with_its_intensity(predictor, clips):
     assert f"| **Intensity** | {result.intensity} (P(strong) = {result.intensity_strong:.2f}) |" in details
 
 
-def test_live_session_classifies_the_rolling_window(predictor):
-    session = LiveSession(predictor, window_s=3.0, history_s=5.0)
+def test_live_session_keeps_every_chunk_and_classifies_the_last_window_once_a_second(predictor):
+    session = LiveSession(predictor, window_s=3.0, every_s=1.0, history_s=5.0)
     speech = np.round(synth_speech(8.0, f0=150, rate_hz=4, seed=3, lead_silence=0.05) * 32767).astype(
         np.int16
     )
-    result, message = session.push(SR, np.zeros(SR // 2, dtype=np.int16))  # silence first
-    assert result is None and "Listening" in message and "silent" in message
-    for i in range(8):
-        result, message = session.push(SR, speech[i * SR : (i + 1) * SR])
-    assert result is not None and message == ""
+    session.append(SR, np.zeros(SR, dtype=np.int16))  # a second of silence first
+    assert session.update() and session.latest is None and "silent" in session.message
+    assert not session.update()  # nothing new: no second answer for the same audio
+    chunk = SR // 10  # the browser sends 0.1 s chunks
+    answers = 0
+    for i in range(0, len(speech), chunk):
+        session.append(SR, speech[i : i + chunk])
+        answers += session.update()
+    assert answers == 8  # once per second of audio, however the chunks come
+    assert session.latest is not None and session.message == ""
     assert len(session.buffer) == 3 * SR  # only the last window is classified
-    assert session.elapsed_s == pytest.approx(8.5)
-    assert session.history and all(w.end >= 8.5 - 5.0 for w in session.history)  # rolling
-    assert session.history[-1].end == pytest.approx(8.5)
+    assert session.elapsed_s == pytest.approx(9.0)  # the time base: every sample received
+    assert session.history and all(w.end >= 9.0 - 5.0 for w in session.history)  # rolling
+    assert session.history[-1].end == pytest.approx(9.0)
     stereo = np.stack([speech[:SR], speech[:SR]], axis=1)
     assert session.push(SR, stereo)[0] is not None
+
+
+def test_a_mixed_recording_gets_segments_and_says_so(client, clips, predictor):
+    out = client.predict(handle_file(clips["mixed"]), api_name="/timeline")
+    segments = out["segments"]
+    assert len(segments) >= 2
+    assert all(a["end"] <= b["start"] for a, b in zip(segments, segments[1:]))  # in order, no overlap
+    for seg in segments:
+        assert seg["end"] - seg["start"] <= predictor.config.features.window_s + 1e-6
+        assert seg["confidence"] == pytest.approx(seg["probabilities"][seg["label"]], abs=1e-4)
+    overall = out["overall"]
+    assert sum(overall["shares"].values()) == pytest.approx(1.0, abs=1e-3)
+    assert overall["mixed"] == (1 - max(overall["shares"].values()) >= 0.2 - 1e-3)
+    result = predictor.predict(clips["mixed"])
+    if result.mixed:
+        assert result.headline.startswith("mixed: ") and result.headline in app.answer_html(result)
 
 
 def test_timeline_is_drawn_only_when_windows_span_time():
@@ -163,3 +195,61 @@ def test_timeline_is_drawn_only_when_windows_span_time():
     assert not app._spans_time([w(0.0)], 1.5)
     assert not app._spans_time([w(0.0), w(0.1)], 1.5)  # 3.1 s of speech: two nearly equal windows
     assert app._spans_time([w(0.0), w(1.5), w(3.0)], 1.5)
+
+
+def test_uploads_over_the_limit_are_refused_before_they_are_stored(server, tmp_path):
+    import httpx
+
+    big = tmp_path / "big.wav"
+    sf.write(big, np.zeros(2 * 22050 * 30, dtype=np.float32), 22050)  # 30 s of float32: 2.6 MB > 1 MB
+    folder = Path(gr_utils.get_upload_folder())
+    before = {p for p in folder.rglob("*") if p.is_file()}
+    with pytest.raises(Exception, match="exceeds the maximum file size of 1048576 bytes"):
+        Client(server, verbose=False).predict(handle_file(str(big)), api_name="/predict")
+    with big.open("rb") as f:  # a client that does not check first: the server refuses it
+        response = httpx.post(f"{server}gradio_api/upload", files={"files": ("big.wav", f)}, timeout=60)
+    assert response.status_code == 413 and "File size exceeded maximum allowed size" in response.text
+    assert {p for p in folder.rglob("*") if p.is_file()} == before  # nothing of it was kept
+
+
+def test_a_full_queue_answers_busy_try_again(predictor, clips):
+    demo = app.build_demo(predictor)
+    demo.queue(default_concurrency_limit=1, max_size=1)
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    url = f"http://127.0.0.1:{port}/"
+
+    def call(_: int) -> str:
+        try:
+            Client(url, verbose=False).predict(handle_file(clips["long"]), api_name="/timeline")
+            return "ok"
+        except Exception as err:  # the client raises QueueError for a full queue
+            return str(err)
+
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(call, range(8)))
+    finally:
+        demo.close()
+    assert "ok" in answers
+    assert any("Queue is full! Please try again" in a for a in answers)
+
+
+def test_nothing_a_person_sent_stays_on_the_server(server, clips, predictor, tmp_path):
+    """The janitor deletes uploads once they are old enough; the cached examples stay."""
+    folder = Path(gr_utils.get_upload_folder())
+    janitor = app.UploadJanitor(folder, age_s=0.0)
+    janitor.protect_existing()
+    kept = set(janitor.protected)
+    client = Client(server, verbose=False)
+    for name in ("calm", "angry", "sad", "long"):
+        clip = tmp_path / f"{name}-copy.wav"  # a file of its own, as a person's upload would be
+        y, sr = sf.read(clips[name])
+        sf.write(clip, y * 0.9, sr)
+        client.predict(handle_file(str(clip)), api_name="/predict")
+    grown = {p for p in folder.rglob("*") if p.is_file()} - kept
+    assert len(grown) >= 4  # the uploads arrived
+    assert janitor.sweep() >= 4
+    assert {p for p in folder.rglob("*") if p.is_file()} <= kept  # the folder did not grow
+    assert all(p.is_file() for p in kept)
+    assert "Your voice is not kept" in app.about_markdown(predictor)
