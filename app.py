@@ -31,6 +31,9 @@ from typing import Any  # noqa: E402
 # request the plain-Python versions are as fast and give the same numbers (measured: see the
 # README), so the app runs without the JIT unless NUMBA_DISABLE_JIT is set otherwise.
 os.environ.setdefault("NUMBA_DISABLE_JIT", "1")
+# Requests run side by side: one BLAS/OpenMP thread each, rather than threads fighting for 2 cores.
+for _threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_threads, "1")
 
 import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
@@ -45,6 +48,7 @@ from ser.live import LIVE_EVERY_S, LIVE_HISTORY_S, LIVE_WINDOW_S, LiveSession  #
 from ser.plots import mel_figure, probability_figure, timeline_figure, waveform_figure  # noqa: E402
 from ser.presentation import color, emoji  # noqa: E402
 from ser.registry import member_type  # noqa: E402
+from ser.serving import PredictorPool  # noqa: E402
 
 logger = logging.getLogger("app")
 
@@ -56,6 +60,8 @@ FORGET_AFTER_S = 60.0
 SWEEP_EVERY_S = 15.0
 #: Requests waiting at most; more get "busy, please try again".
 QUEUE_SIZE = 64
+#: Processes that decode and classify uploads (``$SER_WORKERS``; 0: in the server's own process).
+WORKERS = int(os.environ.get("SER_WORKERS", "1"))
 
 #: Longest a live session runs before the person has to press record again.
 LIVE_TIME_LIMIT_S = 120
@@ -237,15 +243,21 @@ def about_markdown(predictor: Predictor) -> str:
 # --- the app ---------------------------------------------------------------------------------
 
 
-def build_demo(predictor: Predictor) -> gr.Blocks:
-    """The Blocks app around ``predictor`` (testable without launching a server)."""
+def build_demo(predictor: Predictor, pool: PredictorPool | None = None) -> gr.Blocks:
+    """The Blocks app around ``predictor`` (testable without launching a server).
+
+    With a ``pool`` (of the same bundle), uploads are decoded and classified in its worker
+    processes, so that the server's own process is free for the web traffic; the live tab
+    always classifies in the server's process.
+    """
     model = predictor.describe()
+    backend = pool or predictor
 
     def analyse(path: str | None) -> tuple:
         if not path:
             raise gr.Error("Upload a file or record something first.")
         try:
-            result = predictor.predict(path)
+            result = backend.predict(path)
         except AudioError as err:
             raise gr.Error(str(err), title="Can't analyse this audio") from None
         logger.info("answered in %.0f ms", result.processing_ms)  # nothing of what was said
@@ -268,10 +280,10 @@ def build_demo(predictor: Predictor) -> gr.Blocks:
         return (*shown, *figures(result))
 
     def api_predict(path: str | None) -> dict[str, Any]:
-        return prediction_json(_predict_or_error(predictor, path))
+        return prediction_json(_predict_or_error(backend, path))
 
     def api_timeline(path: str | None) -> dict[str, Any]:
-        return timeline_json(_predict_or_error(predictor, path))
+        return timeline_json(_predict_or_error(backend, path))
 
     def live_start() -> tuple:
         return LiveSession(predictor), gr.Timer(active=True), _live_status(0.0, 0), LIVE_PLACEHOLDER
@@ -330,6 +342,7 @@ def build_demo(predictor: Predictor) -> gr.Blocks:
                         fn=example,
                         cache_examples=True,
                         cache_mode="eager",
+                        preload=False,
                         label="Examples: one RAVDESS clip per emotion, from the model's training data "
                         "(so the model has heard these actors; your own voice is the real test)",
                         example_labels=[p.stem for p in sorted(EXAMPLES_DIR.glob("*.mp3"))],
@@ -522,7 +535,7 @@ def _spans_time(windows: list[Window], hop_s: float) -> bool:
     return len(windows) > 1 and windows[-1].start - windows[0].start >= hop_s
 
 
-def _predict_or_error(predictor: Predictor, path: str | None) -> Prediction:
+def _predict_or_error(predictor: Predictor | PredictorPool, path: str | None) -> Prediction:
     if not path:
         raise gr.Error("No audio file was sent.")
     try:
@@ -560,12 +573,15 @@ def main(argv: list[str] | None = None) -> int:
     except SERError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    demo = build_demo(predictor)
+    pool = PredictorPool(predictor.bundle.path, WORKERS) if WORKERS else None
+    demo = build_demo(predictor, pool)
     demo.queue(default_concurrency_limit=2, max_size=QUEUE_SIZE)
     demo.launch(prevent_thread_lock=True, **launch_options(predictor))
     janitor = UploadJanitor(gr.utils.get_upload_folder())
     janitor.protect_existing()  # the examples, cached at launch
     janitor.start()
+    if pool is not None:
+        pool.wait_ready()
     logger.info("Serving %s; ready in %.1f s from start", predictor.describe(), time.perf_counter() - STARTED)
     demo.block_thread()
     return 0

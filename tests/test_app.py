@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import app
 from ser.inference import Predictor
 from ser.live import LiveSession
 from tests.audio_fixtures import synth_speech
-from tests.util import free_port
+from tests.util import free_port, run_script
 
 SR = 22050
 
@@ -253,3 +254,37 @@ def test_nothing_a_person_sent_stays_on_the_server(server, clips, predictor, tmp
     assert {p for p in folder.rglob("*") if p.is_file()} <= kept  # the folder did not grow
     assert all(p.is_file() for p in kept)
     assert "Your voice is not kept" in app.about_markdown(predictor)
+
+
+@pytest.mark.slow
+def test_a_pool_of_worker_processes_answers_as_the_predictor_does(predictor, clips):
+    from ser.audio import NoSpeechError
+    from ser.serving import PredictorPool
+
+    pool = PredictorPool(predictor.bundle.path, workers=1)
+    try:
+        pool.wait_ready()
+        for name in ("calm", "long"):
+            direct, pooled = predictor.predict(clips[name]), pool.predict(clips[name])
+            assert pooled.probabilities == pytest.approx(direct.probabilities, abs=1e-6)
+            assert [w.label for w in pooled.segments] == [w.label for w in direct.segments]
+        with pytest.raises(NoSpeechError, match="silent"):
+            pool.predict(clips["silent"])  # the same errors, raised here
+        server_demo = app.build_demo(predictor, pool)
+        assert set(server_demo.get_api_info()["named_endpoints"]) == {"/predict", "/timeline"}
+    finally:
+        pool.close()
+
+
+@pytest.mark.slow
+def test_the_load_script_reports_throughput_latency_and_errors(server, tmp_path):
+    out = tmp_path / "load.json"
+    res = run_script(
+        "load_test.py", "--url", server, "--users", 2, "--seconds", 3, "--processes", 1, "--json", out,
+        timeout=300,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr[-2000:]
+    result = json.loads(out.read_text())
+    assert result["errors"] == 0 and result["answers"] > 0 and result["answers_per_s"] > 0
+    assert result["p50_ms"] <= result["p95_ms"]
+    assert "answers/s" in res.stdout
