@@ -497,13 +497,15 @@ LIVE_PLACEHOLDER = '<div class="ser-placeholder">Press record and speak.</div>'
 
 def live_band_html(history: list[Window], elapsed_s: float, history_s: float) -> str:
     """The rolling emotion band of the live tab: the last ``history_s`` seconds, one coloured
-    block per answer (the second of audio it was given after), newest on the right. HTML, so that
-    it costs the server nothing to draw once a second."""
+    block per answer (over the audio that arrived since the answer before), newest on the right.
+    HTML, so that it costs the server nothing to draw once a second."""
     first = max(0.0, elapsed_s - history_s)
-    blocks = []
-    for w in history:
-        left = max(0.0, (w.end - LIVE_EVERY_S - first) / history_s)
-        width = min(LIVE_EVERY_S / history_s, 1.0 - left)
+    blocks, previous_end = [], None
+    for w in history:  # each answer covers the audio that arrived since the one before
+        since = w.end - LIVE_EVERY_S if previous_end is None else previous_end
+        previous_end = w.end
+        left = max(0.0, (since - first) / history_s)
+        width = max(0.0, min((w.end - first) / history_s, 1.0) - left)
         blocks.append(
             f'<div title="{w.start:.1f}–{w.end:.1f} s: {w.label}" style="{_BLOCK_STYLE}'
             f'left:{100 * left:.2f}%;width:{100 * width:.2f}%;background:{color(w.label)}">{emoji(w.label)}</div>'

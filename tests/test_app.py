@@ -288,3 +288,19 @@ def test_the_load_script_reports_throughput_latency_and_errors(server, tmp_path)
     assert result["errors"] == 0 and result["answers"] > 0 and result["answers_per_s"] > 0
     assert result["p50_ms"] <= result["p95_ms"]
     assert "answers/s" in res.stdout
+
+
+def test_the_live_band_covers_the_heard_audio_without_gaps():
+    import re
+
+    history = [
+        app.Window(0.0, 1.0, "angry", {"angry": 1.0}),
+        app.Window(0.0, 2.0, "sad", {"sad": 1.0}),
+        app.Window(1.0, 4.1, "sad", {"sad": 1.0}),  # a slow second: 2.1 s arrived since the last answer
+    ]
+    html = app.live_band_html(history, elapsed_s=4.1, history_s=30.0)
+    blocks = [(float(a), float(b)) for a, b in re.findall(r"left:([\d.]+)%;width:([\d.]+)%", html)]
+    assert len(blocks) == 3
+    for (left, width), (next_left, _) in zip(blocks, blocks[1:]):
+        assert next_left == pytest.approx(left + width, abs=0.01)
+    assert blocks[-1][0] + blocks[-1][1] == pytest.approx(100 * 4.1 / 30.0, abs=0.01)
