@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ from sklearn.metrics import (
     classification_report,
     confusion_matrix,
     f1_score,
+    recall_score,
 )
 
 METRICS = ("accuracy", "uar", "macro_f1")
@@ -24,6 +26,30 @@ def scores(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> dict[str, 
     return {
         "accuracy": float(accuracy_score(y_true, y_pred)),
         "uar": float(balanced_accuracy_score(y_true, y_pred)),
+        "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
+    }
+
+
+def subset_scores(
+    truth: Sequence[str], predicted: Sequence[str], calm_as_neutral: bool = False
+) -> dict[str, float]:
+    """Accuracy, UAR and macro-F1 on the classes present in ``truth``, for a corpus with fewer
+    classes than the model (another corpus, another language). Any answer outside those classes
+    is wrong ("strict").
+
+    With ``calm_as_neutral``, a "calm" answer counts as "neutral" when the truth has neutral and no
+    calm: RAVDESS's calm is what other corpora call neutral speech.
+    """
+    classes = sorted(set(truth))
+    if calm_as_neutral and "neutral" in classes and "calm" not in classes:
+        predicted = ["neutral" if p == "calm" else p for p in predicted]
+    index = {c: i for i, c in enumerate(classes)}
+    y_true = [index[t] for t in truth]
+    y_pred = [index.get(p, len(classes)) for p in predicted]  # outside the truth's classes: wrong
+    labels = list(range(len(classes)))
+    return {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "uar": float(recall_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
         "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
     }
 

@@ -78,3 +78,31 @@ def test_usage_errors(tmp_path):
     assert run().returncode == 2
     res = run("--model-dir", str(tmp_path / "missing"), "--file", "x.wav")
     assert res.returncode != 0 and "error:" in res.stderr
+
+
+def test_a_corpus_with_fewer_classes_is_scored_on_its_own_strictly_and_with_calm_as_neutral():
+    from ser.metrics import subset_scores
+
+    truth = ["neutral", "neutral", "angry", "angry"]
+    said = ["calm", "neutral", "angry", "surprised"]  # calm and surprised are not in the truth
+    strict = subset_scores(truth, said)
+    assert strict["accuracy"] == 0.5 and strict["uar"] == 0.5  # neutral 1/2, angry 1/2
+    lenient = subset_scores(truth, said, calm_as_neutral=True)
+    assert lenient["accuracy"] == 0.75 and lenient["uar"] == 0.75  # calm → neutral: neutral 2/2
+    with_calm = subset_scores([*truth, "calm"], [*said, "neutral"], calm_as_neutral=True)
+    assert with_calm == subset_scores([*truth, "calm"], [*said, "neutral"])  # the truth has calm: no mapping
+
+
+def test_evaluate_takes_a_training_manifest_and_reports_the_subset_scores(toy_bundle, tmp_path):
+    rows = ["path,label,speaker"]
+    for i, (label, f0, rate) in enumerate([("angry", 200, 6.5), ("sad", 80, 1.5)] * 2):
+        sf.write(tmp_path / f"{i}.wav", synth_speech(2.5, f0=f0, rate_hz=rate, seed=40 + i), SR)
+        rows.append(f"{i}.wav,{label},s{i % 2}")
+    (tmp_path / "corpus.csv").write_text("\n".join(rows) + "\n")
+    out = tmp_path / "r.json"
+    res = run("--model-dir", str(toy_bundle), "--manifest", str(tmp_path / "corpus.csv"), "--json", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    subset = json.loads(out.read_text())["summary"]["subset"]
+    assert subset["classes"] == ["angry", "sad"] and set(subset["strict"]) == {"accuracy", "uar", "macro_f1"}
+    assert "calm_as_neutral" not in subset  # the truth has no neutral
+    assert "on the truth's 2 classes (angry, sad)" in res.stdout

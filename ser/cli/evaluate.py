@@ -24,7 +24,7 @@ from ser.cli import add_model_arguments, add_verbose_argument, entry_point, load
 from ser.datasets import DatasetError, manifest_items, parse_ravdess_name
 from ser.emotions import is_strong
 from ser.inference import Prediction
-from ser.metrics import confusion, report, scores
+from ser.metrics import confusion, report, scores, subset_scores
 
 logger = logging.getLogger("evaluate")
 
@@ -193,6 +193,21 @@ def _summarise(rows: list[dict], failed: list[dict], labels: list[str]) -> dict:
     for c, line in zip(labels, summary["confusion_matrix"]):
         print(f"{c:<10}" + "".join(f"{v:>6}" for v in line))
     summary.update(_intensity_accuracy(scored))
+    present = sorted({r["true"] for r in scored})
+    if len(present) < len(labels):  # another corpus: score on its own classes too
+        truth, predicted = [r["true"] for r in scored], [r["predicted"] for r in scored]
+        summary["subset"] = {"classes": present, "strict": subset_scores(truth, predicted)}
+        rules = [("strict", "any answer outside them is wrong")]
+        if "neutral" in present and "calm" not in present and "calm" in labels:
+            summary["subset"]["calm_as_neutral"] = subset_scores(truth, predicted, calm_as_neutral=True)
+            rules.append(("calm_as_neutral", "calm counts as neutral"))
+        print(f"\non the truth's {len(present)} classes ({', '.join(present)}):")
+        for key, rule in rules:
+            s = summary["subset"][key]
+            print(
+                f"  {key:<16} accuracy {s['accuracy']:.1%}  UAR {s['uar']:.1%}  macro-F1 {s['macro_f1']:.1%}"
+                f"  ({rule})"
+            )
     return summary
 
 
