@@ -26,14 +26,16 @@ import threading  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-# librosa compiles its numba kernels when its modules are first imported: ~15 s on 2 cores, on
-# every start of a Space (a fresh container has no numba cache). On the short arrays of a
-# request the plain-Python versions are as fast and give the same numbers (measured: see the
-# README), so the app runs without the JIT unless NUMBA_DISABLE_JIT is set otherwise.
-os.environ.setdefault("NUMBA_DISABLE_JIT", "1")
-# Requests run side by side: one BLAS/OpenMP thread each, rather than threads fighting for 2 cores.
-for _threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_threads, "1")
+if __name__ == "__main__":  # the served app; never in a process that imports this module
+    # librosa compiles its numba kernels when its modules are first imported: ~15 s on 2 cores,
+    # on every start of a Space (a fresh container has no numba cache). On the short arrays of a
+    # request the plain-Python versions are as fast and give the same numbers (measured: see the
+    # README), so the app runs without the JIT unless NUMBA_DISABLE_JIT says otherwise. It must be
+    # set before numba is imported: flipped later, numba fails to compile anything.
+    os.environ.setdefault("NUMBA_DISABLE_JIT", "1")
+    # Requests run side by side: one BLAS/OpenMP thread each, not threads fighting for 2 cores.
+    for _threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_threads, "1")
 
 import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
