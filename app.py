@@ -221,6 +221,21 @@ def about_markdown(predictor: Predictor) -> str:
                 f"Intensity (normal or strong, as the actors were asked to speak): accuracy "
                 f"{fmt('intensity_accuracy')} on the same unseen actors (chance ≈ 53 %)."
             ]
+    cross_corpus = metrics.get("cross_corpus")
+    if cross_corpus:
+        lines += [
+            "On other corpora, never trained on, each scored on its own classes: "
+            + "; ".join(
+                f"{name} UAR {r['strict']['uar']:.1%}"
+                + (
+                    f" ({r['calm_as_neutral']['uar']:.1%} counting calm as neutral)"
+                    if "calm_as_neutral" in r
+                    else ""
+                )
+                for name, r in cross_corpus.items()
+            )
+            + ". Chance is 1 in the number of classes; this is where the model is weakest."
+        ]
     external = metrics.get("external_test")
     if external:
         lines += [

@@ -16,11 +16,14 @@ Data flows one way: audio → features → model inputs → model → result. Mo
 - :mod:`ser.augment`       waveform augmentation, SpecAugment and mixup
 - :mod:`ser.datasets`      RAVDESS names and CSV manifests
 - :mod:`ser.training`      data assembly, folds, crop training, cross-validation, the pipeline
-- :mod:`ser.metrics`       accuracy, UAR, macro-F1, confusion matrices
+- :mod:`ser.metrics`       accuracy, UAR, macro-F1, confusion matrices, scores on a corpus's own classes
+- :mod:`ser.crosscorpus`   a bundle measured on other corpora (``cross_corpus`` in ``metrics.json``)
 - :mod:`ser.scaler` · :mod:`ser.bundle`  the model bundle on disk (``.keras`` + JSON), validated
 - :mod:`ser.hub`           model from a folder, the Hub or the bundled default; publishing
 - :mod:`ser.inference`     :class:`~ser.inference.Predictor`, the one door into a model
+- :mod:`ser.segments`      emotion by utterance: utterances, pieces, shares of speech, "mixed"
 - :mod:`ser.live`          a live microphone stream
+- :mod:`ser.serving`       predictions in worker processes, for a server
 - :mod:`ser.emotions` · :mod:`ser.presentation`  the emotions; their emoji, colours, headline
 - :mod:`ser.card` · :mod:`ser.plots`  the Hub model card; figures for the app
 - :mod:`ser.errors`        :class:`~ser.errors.SERError`, the root of every error ser raises

@@ -96,5 +96,6 @@ def render_card(bundle: Bundle, repo_id: str, template: Path = TEMPLATE) -> Mode
         training_minutes=metrics.get("training_minutes"),
         class_table="\n".join(rows),
         external=metrics.get("external_test"),
+        cross_corpus=metrics.get("cross_corpus"),
         sample_rate=config.audio.sample_rate,
     )

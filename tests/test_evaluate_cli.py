@@ -106,3 +106,29 @@ def test_evaluate_takes_a_training_manifest_and_reports_the_subset_scores(toy_bu
     assert subset["classes"] == ["angry", "sad"] and set(subset["strict"]) == {"accuracy", "uar", "macro_f1"}
     assert "calm_as_neutral" not in subset  # the truth has no neutral
     assert "on the truth's 2 classes (angry, sad)" in res.stdout
+
+
+def test_a_bundle_measured_on_another_corpus_carries_it_to_its_card_and_about(toy_bundle, tmp_path):
+    import app
+    from ser.bundle import load_bundle
+    from ser.card import render_card
+    from ser.crosscorpus import add_to_bundle
+    from ser.inference import Predictor
+
+    bundle = Path(shutil.copytree(toy_bundle, tmp_path / "bundle"))
+    corpus = tmp_path / "other" / "manifest.csv"
+    corpus.parent.mkdir()
+    rows = ["path,label,speaker"]  # a corpus with neutral and no calm: calm answers may count as neutral
+    for i, (label, f0, rate) in enumerate([("neutral", 125, 3.0), ("angry", 200, 6.5)] * 3):
+        sf.write(corpus.parent / f"{i}.wav", synth_speech(2.5, f0=f0, rate_hz=rate, seed=60 + i), SR)
+        rows.append(f"{i}.wav,{label},s{i}")
+    corpus.write_text("\n".join(rows) + "\n")
+    measured = add_to_bundle(bundle, [corpus])["other"]
+    assert measured["n"] == 6 and measured["classes"] == ["angry", "neutral"]
+    assert measured["calm_as_neutral"]["uar"] >= measured["strict"]["uar"]  # the toy model says "calm"
+    metrics = json.loads((bundle / "metrics.json").read_text())
+    assert metrics["cross_corpus"]["other"] == measured and "summary" in metrics  # added, nothing lost
+    card = str(render_card(load_bundle(bundle), "me/toy"))
+    assert "| other | 6 | angry, neutral |" in card
+    about = app.about_markdown(Predictor(bundle))
+    assert f"other UAR {measured['strict']['uar']:.1%}" in about

@@ -90,6 +90,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--seed", type=int, default=ModelConfig.seed)
     p.add_argument("--name", help="model name recorded in config.json")
+    p.add_argument(
+        "--dev",
+        action="append",
+        default=[],
+        help="a development corpus (path,label[,speaker] manifest) to measure the trained bundle on, "
+        "never trained on; stored as cross_corpus in metrics.json (repeatable)",
+    )
     add_verbose_argument(p)
     args = p.parse_args(argv)
     setup_logging(args.verbose)
@@ -143,6 +150,12 @@ def main(argv: list[str] | None = None) -> int:
         jobs=args.jobs,
         name=args.name,
     )
+    if args.dev:
+        from ser.crosscorpus import add_to_bundle
+
+        for name, result in add_to_bundle(args.out, args.dev, jobs=args.jobs).items():
+            rules = {k: v for k, v in result.items() if k in ("strict", "calm_as_neutral")}
+            print(name, {k: f"UAR {v['uar']:.1%}" for k, v in rules.items()})
     for member, result in metrics.get("models", {}).items():
         print(f"\n{member}:\n{format_table(result['summary'])}")
     print(f"\nshipped ({config.model_type}):\n{format_table(metrics['summary'])}")
