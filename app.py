@@ -384,7 +384,9 @@ def build_demo(predictor: Predictor, pool: PredictorPool | None = None) -> gr.Bl
                         live_label = gr.Label(num_top_classes=3, label="Now")
                 live_band = gr.HTML(live_band_html([], 0.0, LIVE_HISTORY_S), elem_id="live-band")
                 live_state = gr.State(None, time_to_live=LIVE_TIME_LIMIT_S + 60)
-                live_timer = gr.Timer(LIVE_EVERY_S, active=False)
+                # ticks 4× a second: the answer follows each second of audio within 0.25 s, and a tick
+                # with less than a second of new audio returns at once (update() is not due)
+                live_timer = gr.Timer(LIVE_EVERY_S / 4, active=False)
         with gr.Accordion("About this model", open=False):
             gr.Markdown(about_markdown(predictor))
 
