@@ -75,6 +75,20 @@ def _browser(playwright, extra_flags: list[str] = ()):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=[*BASE_FLAGS, *extra_flags])
 
 
+def _microphone_page(playwright, url: str, capture: Path):
+    """A browser whose fake microphone plays ``capture`` (looped), and a page on ``url``."""
+    flags = [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={capture}",
+    ]
+    browser = _browser(playwright, flags)
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, permissions=["microphone"])
+    page = context.new_page()
+    page.goto(url)
+    return browser, page
+
+
 def _answer(page) -> str:
     page.wait_for_function(
         "() => { const e = document.querySelector('#answer'); return e && /confident/.test(e.innerText); }",
@@ -106,16 +120,8 @@ def test_microphone_recording_shows_the_emotion(url, speech_files):
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
-    flags = [
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-audio-capture={speech_files['mic']}",
-    ]
     with sync_playwright() as p:
-        browser = _browser(p, flags)
-        context = browser.new_context(viewport={"width": 1280, "height": 1000}, permissions=["microphone"])
-        page = context.new_page()
-        page.goto(url)
+        browser, page = _microphone_page(p, url, speech_files["mic"])
         page.get_by_label("Record audio").click()
         page.locator("#audio-in button:has-text('Record')").first.click()
         page.wait_for_timeout(3500)
@@ -133,16 +139,8 @@ def test_live_tab_follows_the_wall_clock_and_answers_about_once_a_second(url, sp
 
     from playwright.sync_api import sync_playwright
 
-    flags = [
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-audio-capture={speech_files['long_mic']}",
-    ]
     with sync_playwright() as p:
-        browser = _browser(p, flags)
-        context = browser.new_context(viewport={"width": 1280, "height": 1000}, permissions=["microphone"])
-        page = context.new_page()
-        page.goto(url)
+        browser, page = _microphone_page(p, url, speech_files["long_mic"])
         page.get_by_role("tab", name="Live").click()
         page.locator("#live-in button:has-text('Record')").first.click()
         started, seen = time.monotonic(), []
