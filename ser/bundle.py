@@ -187,6 +187,15 @@ def read_bundle_config(directory: str | Path) -> tuple[SERConfig, dict[str, Any]
     return config, {k: v for k, v in data.items() if k not in known}
 
 
+def read_labels(directory: str | Path) -> list[str]:
+    """The bundle's classes, in the model's output order (``labels.json``), without loading the model."""
+    path = Path(directory) / LABELS_FILE
+    labels = _read_json(path).get("classes")
+    if not labels or len(set(labels)) != len(labels):
+        raise BundleError(f"{path}: 'classes' must be a list of unique names")
+    return list(labels)
+
+
 def check_bundle_files(directory: str | Path) -> Path:
     """Raise :class:`BundleError` unless every required file is in ``directory``."""
     directory = Path(directory)
@@ -224,9 +233,7 @@ def load_bundle(directory: str | Path | None = None) -> Bundle:
                 f"{directory}: the scaler's {len(scaler.feature_names)} feature names do not match the "
                 f"{len(expected)} features this code computes."
             )
-    labels = _read_json(directory / LABELS_FILE).get("classes")
-    if not labels or len(set(labels)) != len(labels):
-        raise BundleError(f"{directory}/{LABELS_FILE}: 'classes' must be a list of unique names")
+    labels = read_labels(directory)
     try:
         model = keras.saving.load_model(directory / MODEL_FILE, compile=False, safe_mode=True)
     except Exception as err:  # keras raises many types for a broken archive

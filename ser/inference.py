@@ -15,7 +15,7 @@ import logging
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from ser.hub import ModelSource
 
 logger = logging.getLogger(__name__)
+
+#: An exception that stopped one recording of a batch.
+E = TypeVar("E", bound=BaseException)
 
 #: Top-class probability at or above which confidence is "high".
 HIGH_CONFIDENCE = 0.60
@@ -324,6 +327,15 @@ class Predictor:
                 mininterval=1.0,
             )
         )
+        return self.predict_analyses(analyses)
+
+    def predict_analyses(self, analyses: list[Analysis | E]) -> list[Prediction | E]:
+        """Answer recordings already analysed (:func:`analyse`) with one batched model call.
+
+        Args:
+            analyses: Each an :class:`Analysis`, or the exception that stopped its recording
+                (kept in its place in the result).
+        """
         good = [a for a in analyses if isinstance(a, Analysis)]
         model_start = time.perf_counter()
         answers = iter([])
@@ -334,9 +346,9 @@ class Predictor:
             answers = iter([{k: v[i] for k, v in split.items()} for i in range(len(good))])
         model_share_s = (time.perf_counter() - model_start) / max(len(good), 1)
         return [
-            a
-            if isinstance(a, AudioError)
-            else self._decide(a, next(answers), a.elapsed_ms / 1000 + model_share_s)
+            self._decide(a, next(answers), a.elapsed_ms / 1000 + model_share_s)
+            if isinstance(a, Analysis)
+            else a
             for a in analyses
         ]
 

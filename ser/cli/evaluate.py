@@ -5,66 +5,36 @@ Examples:
     ser-evaluate --directory recordings/ --labels-from-filenames --json out.json
     ser-evaluate --manifest corpus.csv --jobs 2   # path,label[,speaker] (training's format)
     ser-evaluate --csv truth.csv                  # file_path,true_emotion
+    ser-evaluate --directory s3://bucket/calls/ --engine ray --address head:6379 --output calls.parquet
+
+Engines: ``local`` (default; features in --jobs processes, the model in this one) and ``ray``
+(Ray Data on a local Ray with --jobs CPUs, or the cluster at --address; ``pip install 'ser[ray]'``).
+Paths may be fsspec URLs when the filesystem's package is installed.
 
 Exit status: 0 when every file was evaluated, 1 when any failed or on an error (no model, an
-unreadable manifest), 2 on usage errors.
+unreadable manifest, an unreachable cluster), 2 on usage errors.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import logging
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
-from ser.audio import SUPPORTED_EXTENSIONS, AudioError
-from ser.cli import add_model_arguments, add_verbose_argument, entry_point, load_predictor, setup_logging
-from ser.datasets import DatasetError, manifest_items, parse_ravdess_name
+from ser.batch import FileJob, collect_jobs, score_local
+from ser.cli import add_model_arguments, add_verbose_argument, entry_point, setup_logging
 from ser.emotions import is_strong
-from ser.inference import Prediction
 from ser.metrics import confusion, report, scores, subset_scores
+from ser.results import OUTPUT_FORMATS, ResultWriter
 
 logger = logging.getLogger("evaluate")
 
-
-def collect(args: argparse.Namespace) -> list[tuple[Path, str | None]]:
-    """Every requested file with its true label (or None), in a stable order, without repeats."""
-    rows: dict[Path, str | None] = {}
-    for f in args.file or []:
-        rows[Path(f)] = None
-    for d in args.directory or []:
-        root = Path(d)
-        if not root.is_dir():
-            raise DatasetError(f"not a folder: {root}")
-        for p in sorted(root.rglob("*")):
-            if p.is_file() and p.suffix.lower() in SUPPORTED_EXTENSIONS:
-                rows.setdefault(p, None)
-    for item in manifest_items(args.manifest) if args.manifest else []:
-        rows[item.path] = item.label.lower()
-    if args.csv:
-        csv_path = Path(args.csv)
-        if not csv_path.is_file():
-            raise DatasetError(f"CSV not found: {csv_path}")
-        with csv_path.open(newline="") as fh:
-            reader = csv.DictReader(fh)
-            if not {"file_path", "true_emotion"} <= set(reader.fieldnames or []):
-                raise DatasetError(
-                    f"{csv_path} needs the columns file_path,true_emotion (or pass a path,label "
-                    "manifest with --manifest)"
-                )
-            for r in reader:
-                p = Path(r["file_path"])
-                rows[p if p.is_absolute() else csv_path.parent / p] = r["true_emotion"].strip().lower()
-    if args.labels_from_filenames:
-        for p, truth in rows.items():
-            if truth is None:
-                try:
-                    rows[p] = parse_ravdess_name(p.name)["emotion"]
-                except ValueError:
-                    logger.warning("%s does not follow RAVDESS naming; no true label", p.name)
-    return list(rows.items())
+#: What a scored row keeps in memory for the summary when the rows go to --output.
+SUMMARY_KEYS = ("path", "true_label", "true_intensity", "label", "p_strong")
 
 
 @entry_point
@@ -73,8 +43,10 @@ def main(argv: list[str] | None = None) -> int:
         prog="ser-evaluate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add_model_arguments(p)
-    p.add_argument("--file", action="append", help="an audio file (repeatable)")
-    p.add_argument("--directory", action="append", help="a folder, searched recursively (repeatable)")
+    p.add_argument("--file", action="append", default=[], help="an audio file or URL (repeatable)")
+    p.add_argument(
+        "--directory", action="append", default=[], help="a folder or URL, searched recursively (repeatable)"
+    )
     p.add_argument(
         "--manifest",
         help="CSV with path,label[,speaker][,intensity], as training takes (paths relative to it)",
@@ -83,92 +55,136 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--labels-from-filenames", action="store_true", help="take the true emotion from RAVDESS file names"
     )
-    p.add_argument("--jobs", type=int, default=1, help="feature-extraction processes (-1: all cores)")
-    p.add_argument("--json", help="write per-file rows and the summary here")
+    p.add_argument(
+        "--engine", choices=("local", "ray"), default="local", help="where to run (default: local)"
+    )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="feature processes (local) or the local Ray's CPUs (-1: all cores)",
+    )
+    p.add_argument("--address", help="Ray cluster to join, host:port or ray://host:port (--engine ray)")
+    p.add_argument("--actors", type=int, default=1, help="model actors (--engine ray; default 1)")
+    p.add_argument(
+        "--output", help=f"write one row per file here as the run goes ({' or '.join(OUTPUT_FORMATS)})"
+    )
+    p.add_argument("--json", help="write the summary here (and the per-file rows unless --output)")
     p.add_argument("--quiet", action="store_true", help="no per-file table")
     add_verbose_argument(p)
     args = p.parse_args(argv)
     setup_logging(args.verbose)
     if not (args.file or args.directory or args.manifest or args.csv):
         p.error("give --file, --directory, --manifest or --csv")
+    if args.address and args.engine != "ray":
+        p.error("--address needs --engine ray")
 
-    files = collect(args)
-    if not files:
+    jobs = collect_jobs(args.file, args.directory, args.manifest, args.csv, args.labels_from_filenames)
+    if not jobs:
         print("no audio files found", file=sys.stderr)
         return 1
-    predictor = load_predictor(args)
-    results = predictor.predict_many([str(f) for f, _ in files], jobs=args.jobs, progress=True)
+    labels, batches, model_name = _engine(args, jobs)
 
-    rows, failed = [], []
-    for (path, truth), res in zip(files, results):
-        if isinstance(res, AudioError):
-            failed.append({"file": str(path), "error": str(res), "error_type": type(res).__name__})
-            continue
-        assert isinstance(res, Prediction)
-        rows.append(
-            {
-                "file": str(path),
-                "true": truth,
-                "true_intensity": _ravdess_intensity(path) if args.labels_from_filenames else None,
-                "predicted": res.label,
-                "intensity": res.intensity,
-                "intensity_strong": res.intensity_strong,
-                "confidence": round(res.confidence, 4),
-                "level": res.level,
-                "correct": None if truth is None else truth == res.label,
-                "probabilities": {k: round(v, 4) for k, v in res.probabilities.items()},
-                "warnings": res.warnings,
-            }
-        )
+    from tqdm.auto import tqdm
 
-    if not args.quiet:
-        _print_table(rows)
-    summary = _summarise(rows, failed, predictor.labels)
+    keep_all = not args.output  # with --output the rows live in the file, not in memory
+    kept, failed, n_scored = [], [], 0
+    start = time.perf_counter()
+    writer = ResultWriter(args.output, labels) if args.output else None
+    try:
+        with tqdm(total=len(jobs), desc="evaluate", unit="file", mininterval=1.0, file=sys.stderr) as bar:
+            for rows in batches:
+                if writer:
+                    writer.write(rows)
+                for r in rows:
+                    if r["error_type"]:
+                        failed.append(r)
+                        continue
+                    n_scored += 1
+                    if keep_all or r["true_label"]:
+                        kept.append(r if keep_all else {k: r[k] for k in SUMMARY_KEYS})
+                bar.update(len(rows))
+    finally:
+        if writer:
+            writer.close()
+    elapsed = time.perf_counter() - start
+
+    if not args.quiet and keep_all:
+        _print_table(kept)
+    summary = _summarise(n_scored, kept, failed, labels)
+    summary.update(engine=args.engine, seconds=round(elapsed, 2), files_per_s=round(len(jobs) / elapsed, 2))
+    print(
+        f"\n{len(jobs)} file(s) in {elapsed:.1f} s: {len(jobs) / elapsed:.1f} files/s ({args.engine} engine)"
+    )
     if failed:
-        print(f"\n{len(failed)} file(s) failed:")
-        for f in failed:
-            print(f"  {f['file']}: {f['error']}")
+        print(f"{len(failed)} file(s) failed:")
+        for f in failed[:50]:
+            print(f"  {f['path']}: {f['error']}")
+        if len(failed) > 50:
+            print(f"  … and {len(failed) - 50} more (see --output)")
+    if args.output:
+        print(f"wrote {args.output}")
     if args.json:
-        Path(args.json).write_text(
-            json.dumps(
-                {"model": predictor.bundle.name, "summary": summary, "rows": rows, "failed": failed}, indent=2
-            )
-            + "\n"
-        )
-        print(f"\nwrote {args.json}")
+        out = {"model": model_name, "summary": summary, "failed": failed}
+        if keep_all:
+            out["rows"] = kept
+        Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
+        print(f"wrote {args.json}")
     return 1 if failed else 0
 
 
-def _ravdess_intensity(path: Path) -> str | None:
-    try:
-        return parse_ravdess_name(path.name)["intensity"]
-    except ValueError:
-        return None
+def _engine(args: argparse.Namespace, jobs: list[FileJob]) -> tuple[list[str], Iterator[list[dict]], str]:
+    """The model's classes, the stream of result-row batches and the model's name for ``args.engine``."""
+    if args.engine == "local":
+        from ser.cli import load_predictor
+
+        predictor = load_predictor(args)
+        return predictor.labels, score_local(predictor, jobs, n_jobs=args.jobs), predictor.bundle.name
+
+    import os
+
+    from ser.bundle import read_bundle_config, read_labels
+    from ser.hub import resolve_model
+    from ser.raybatch import connect, score_with_ray
+
+    model = args.model_dir or args.repo_id
+    source = resolve_model(Path(model) if args.model_dir else model, args.revision)
+    config, meta = read_bundle_config(source.path)
+    connect(args.address, cpus=os.cpu_count() if args.jobs < 1 else args.jobs, verbose=args.verbose)
+    stream = score_with_ray(
+        jobs,
+        config,
+        model=source.path if args.model_dir else model,
+        revision=args.revision,
+        actors=args.actors,
+    )
+    return read_labels(source.path), stream, meta.get("name") or source.path.name
 
 
 def _intensity_accuracy(rows: list[dict]) -> dict:
     """Accuracy of normal/strong where both the truth and the model's P(strong) are known."""
-    known = [r for r in rows if r["true_intensity"] and r["intensity_strong"] is not None]
+    known = [r for r in rows if r["true_intensity"] and r["p_strong"] is not None]
     if not known:
         return {}
-    hits = [is_strong(r["intensity_strong"]) == (r["true_intensity"] == "strong") for r in known]
+    hits = [is_strong(r["p_strong"]) == (r["true_intensity"] == "strong") for r in known]
     accuracy = sum(hits) / len(hits)
     print(f"intensity (normal/strong): accuracy {accuracy:.1%} over {len(known)} file(s)")
     return {"intensity_accuracy": accuracy, "n_intensity": len(known)}
 
 
-def _summarise(rows: list[dict], failed: list[dict], labels: list[str]) -> dict:
-    summary: dict = {"n": len(rows), "failed": len(failed)}
-    scored = [r for r in rows if r["true"] is not None]
-    unknown = sorted({r["true"] for r in scored} - set(labels))
+def _summarise(n: int, rows: list[dict], failed: list[dict], labels: list[str]) -> dict:
+    """Counts, and scores over the ``rows`` whose truth is known; ``n`` files were scored."""
+    summary: dict = {"n": n, "failed": len(failed)}
+    scored = [r for r in rows if r["true_label"] is not None]
+    unknown = sorted({r["true_label"] for r in scored} - set(labels))
     if unknown:
         logger.warning("true labels %s are not among the model's classes; not scored", unknown)
-    scored = [r for r in scored if r["true"] in labels]
+    scored = [r for r in scored if r["true_label"] in labels]
     if not scored:
         return summary
     index = {c: i for i, c in enumerate(labels)}
-    y_true = [index[r["true"]] for r in scored]
-    y_pred = [index[r["predicted"]] for r in scored]
+    y_true = [index[r["true_label"]] for r in scored]
+    y_pred = [index[r["label"]] for r in scored]
     summary.update(
         {
             "n_scored": len(scored),
@@ -193,9 +209,9 @@ def _summarise(rows: list[dict], failed: list[dict], labels: list[str]) -> dict:
     for c, line in zip(labels, summary["confusion_matrix"]):
         print(f"{c:<10}" + "".join(f"{v:>6}" for v in line))
     summary.update(_intensity_accuracy(scored))
-    present = sorted({r["true"] for r in scored})
+    present = sorted({r["true_label"] for r in scored})
     if len(present) < len(labels):  # another corpus: score on its own classes too
-        truth, predicted = [r["true"] for r in scored], [r["predicted"] for r in scored]
+        truth, predicted = [r["true_label"] for r in scored], [r["label"] for r in scored]
         summary["subset"] = {"classes": present, "strict": subset_scores(truth, predicted)}
         rules = [("strict", "any answer outside them is wrong")]
         if "neutral" in present and "calm" not in present and "calm" in labels:
@@ -214,11 +230,11 @@ def _summarise(rows: list[dict], failed: list[dict], labels: list[str]) -> dict:
 def _print_table(rows: list[dict]) -> None:
     if not rows:
         return
-    width = min(60, max(len(Path(r["file"]).name) for r in rows))
+    width = min(60, max(len(Path(r["path"]).name) for r in rows))
     print(f"\n{'file':<{width}}  {'true':<9} {'predicted':<9} {'intensity':<9} {'conf':>5}  level")
     for r in rows:
-        mark = "" if r["correct"] is None else ("✓" if r["correct"] else "✗")
+        mark = "" if r["true_label"] is None else ("✓" if r["true_label"] == r["label"] else "✗")
         print(
-            f"{Path(r['file']).name[:width]:<{width}}  {r['true'] or '-':<9} {r['predicted']:<9} "
+            f"{Path(r['path']).name[:width]:<{width}}  {r['true_label'] or '-':<9} {r['label']:<9} "
             f"{r['intensity'] or '-':<9} {r['confidence']:>5.0%}  {r['level']:<6} {mark}"
         )
