@@ -40,8 +40,8 @@ TOY_CONFIG = SERConfig(
 )
 
 
-#: Fixtures that train a model: a test that uses one is slow (``-m "not slow"`` skips it).
-SLOW_FIXTURES = {"toy_bundle"}
+#: Fixtures that train a model or start Ray: a test that uses one is slow (``-m "not slow"`` skips it).
+SLOW_FIXTURES = {"toy_bundle", "ray_cluster"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -52,7 +52,7 @@ def test_directory_csv_and_failures(toy_bundle, tmp_path):
     assert summary["n"] == 2 and summary["failed"] == 1 and summary["n_scored"] == 2
     for key in ("accuracy", "uar", "macro_f1"):
         assert 0.0 <= summary[key] <= 1.0
-    assert {Path(r["file"]).name for r in report["rows"]} == {"calm_a.wav", "ANGRY_B.FLAC"}
+    assert {Path(r["path"]).name for r in report["rows"]} == {"calm_a.wav", "ANGRY_B.FLAC"}
     assert report["failed"][0]["error_type"] == "NoSpeechError"
 
 
@@ -70,7 +70,8 @@ def test_labels_from_ravdess_file_names(toy_bundle, tmp_path):
     out = tmp_path / "r.json"
     res = run("--model-dir", str(toy_bundle), "--file", str(f), "--labels-from-filenames", "--json", str(out))
     assert res.returncode == 0, res.stderr[-2000:]
-    assert json.loads(out.read_text())["rows"][0]["true"] == "angry"
+    row = json.loads(out.read_text())["rows"][0]
+    assert row["true_label"] == "angry" and row["true_intensity"] == "strong"
 
 
 @pytest.mark.slow  # starts the command twice

@@ -34,15 +34,15 @@ NOISY_LOGGERS = (
 )
 
 
-def setup_logging(verbose: bool = False) -> None:
+def setup_logging(verbose: bool = False, tensorflow: bool = True) -> None:
     """INFO logs of ``ser`` to stderr (DEBUG with ``verbose``), other libraries at WARNING.
 
-    TensorFlow's C++ and absl start-up logs are kept off the screen unless ``verbose`` (call this
-    before anything imports TensorFlow for that to take effect).
+    When this process will use ``tensorflow``, it is imported now with its C++ and absl start-up
+    logs kept off the screen unless ``verbose`` (call this before anything imports TensorFlow).
     """
     if verbose:
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
-    else:
+    elif tensorflow:
         import_tensorflow_quietly()
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,

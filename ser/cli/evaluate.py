@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quiet", action="store_true", help="no per-file table")
     add_verbose_argument(p)
     args = p.parse_args(argv)
-    setup_logging(args.verbose)
+    setup_logging(args.verbose, tensorflow=args.engine == "local")  # Ray's actors load the model
     if not (args.file or args.directory or args.manifest or args.csv):
         p.error("give --file, --directory, --manifest or --csv")
     if args.address and args.engine != "ray":
@@ -238,3 +238,7 @@ def _print_table(rows: list[dict]) -> None:
             f"{Path(r['path']).name[:width]:<{width}}  {r['true_label'] or '-':<9} {r['label']:<9} "
             f"{r['intensity'] or '-':<9} {r['confidence']:>5.0%}  {r['level']:<6} {mark}"
         )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
