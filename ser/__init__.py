@@ -21,13 +21,17 @@ Data flows one way: audio → features → model inputs → model → result. Mo
 - :mod:`ser.scaler` · :mod:`ser.bundle`  the model bundle on disk (``.keras`` + JSON), validated
 - :mod:`ser.hub`           model from a folder, the Hub or the bundled default; publishing
 - :mod:`ser.inference`     :class:`~ser.inference.Predictor`, the one door into a model
+- :mod:`ser.batch`         batch scoring: the file list (paths, fsspec URLs), the local engine
+- :mod:`ser.raybatch`      the Ray Data engine (feature tasks, model actors); the ``ray`` extra
+- :mod:`ser.results`       one row per scored file, streamed to Parquet or CSV
 - :mod:`ser.segments`      emotion by utterance: utterances, pieces, shares of speech, "mixed"
 - :mod:`ser.live`          a live microphone stream
 - :mod:`ser.serving`       predictions in worker processes, for a server
 - :mod:`ser.emotions` · :mod:`ser.presentation`  the emotions; their emoji, colours, headline
 - :mod:`ser.card` · :mod:`ser.plots`  the Hub model card; figures for the app
 - :mod:`ser.errors`        :class:`~ser.errors.SERError`, the root of every error ser raises
-- :mod:`ser.cli`           the ``ser-evaluate``, ``ser-train``, ``ser-publish``, ``ser-benchmark`` commands
+- :mod:`ser.cli`           the ``ser-evaluate``, ``ser-train``, ``ser-publish``, ``ser-benchmark``,
+                           ``ser-benchmark-engines`` commands
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 # TensorFlow's C++ and absl logs are noise for the people using ser; `--verbose` brings them back.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 __all__ = ["Predictor", "SERError", "__version__"]
 
 if TYPE_CHECKING:

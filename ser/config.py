@@ -183,6 +183,9 @@ class SERConfig:
         fusion: How a fusion pools its members' emotion probabilities: ``"geometric"`` (the
             normalised geometric mean) or ``"arithmetic"`` (the mean; bundles from before this
             field).
+        temperature: Temperature scaling of the emotion probabilities at inference
+            (:func:`ser.calibration.apply_temperature`), fitted by training on the CV's
+            out-of-fold predictions; 1.0 (none) for bundles from before calibration.
     """
 
     audio: AudioConfig = field(default_factory=AudioConfig)
@@ -193,6 +196,7 @@ class SERConfig:
     model_type: str = "mlp"
     fusion_members: tuple[str, ...] = ("tracks", "cnn")
     fusion: str = "geometric"
+    temperature: float = 1.0
 
     def __post_init__(self) -> None:
         from ser.registry import FUSION, member_names
@@ -251,4 +255,5 @@ class SERConfig:
             # bundles from before these fields fused the MLP and the CNN by the arithmetic mean
             fusion_members=tuple(data.get("fusion_members", ("mlp", "cnn"))),
             fusion=data.get("fusion", "arithmetic"),
+            temperature=float(data.get("temperature", 1.0)),
         )

@@ -24,18 +24,19 @@ def measure(predictor: Predictor, manifest: str | Path, jobs: int = 1) -> dict[s
     """Scores of ``predictor`` on the corpus of a ``path,label[,speaker]`` manifest.
 
     Returns:
-        ``{"n", "failed", "classes", "strict": {accuracy, uar, macro_f1}[, "calm_as_neutral": …]}``;
+        ``{"n", "failed", "classes", "strict": {accuracy, uar, macro_f1, calibration}[, "calm_as_neutral": …]}``;
         clips the model cannot use (no speech, …) are counted in ``failed`` and left out.
     """
     items = manifest_items(manifest)
     results = predictor.predict_many([str(it.path) for it in items], jobs=jobs)
-    scored = [(it.label, r.label) for it, r in zip(items, results) if not isinstance(r, AudioError)]
-    truth, said = [t for t, _ in scored], [p for _, p in scored]
+    scored = [(it.label, r) for it, r in zip(items, results) if not isinstance(r, AudioError)]
+    truth, said = [t for t, _ in scored], [r.label for _, r in scored]
+    sure = [r.confidence for _, r in scored]
     classes = sorted(set(truth))
     out = {"n": len(scored), "failed": len(items) - len(scored), "classes": classes}
-    out["strict"] = subset_scores(truth, said)
+    out["strict"] = subset_scores(truth, said, confidence=sure)
     if "neutral" in classes and "calm" not in classes and "calm" in predictor.labels:
-        out["calm_as_neutral"] = subset_scores(truth, said, calm_as_neutral=True)
+        out["calm_as_neutral"] = subset_scores(truth, said, calm_as_neutral=True, confidence=sure)
     return out
 
 

@@ -126,6 +126,22 @@ def manifest_items(csv_path: str | Path) -> list[Item]:
     return items
 
 
+def write_manifest(csv_path: str | Path, items: list[Item]) -> Path:
+    """Write ``items`` as a ``path,label,speaker,intensity`` manifest (:func:`manifest_items`
+    reads it back); paths under the CSV's folder are written relative to it, others absolute."""
+    csv_path = Path(csv_path)
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    with csv_path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["path", "label", "speaker", "intensity"])
+        for it in items:
+            path = Path(it.path).resolve()
+            if path.is_relative_to(csv_path.parent.resolve()):
+                path = path.relative_to(csv_path.parent.resolve())
+            writer.writerow([str(path), it.label, it.speaker, it.intensity or ""])
+    return csv_path
+
+
 def check_labels(items: list[Item], labels: tuple[str, ...] = EMOTIONS) -> None:
     """Raise :class:`DatasetError` naming any label outside ``labels``."""
     unknown = sorted({it.label for it in items} - set(labels))

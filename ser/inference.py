@@ -22,6 +22,7 @@ from joblib import Parallel, delayed
 
 from ser.audio import Audio, AudioError, AudioSource, load_audio
 from ser.bundle import Bundle, load_bundle
+from ser.calibration import apply_temperature, confidence_level
 from ser.config import SERConfig
 from ser.emotions import intensity_name
 from ser.features import acoustic_summary, analysis_windows, cut_windows
@@ -37,19 +38,6 @@ logger = logging.getLogger(__name__)
 
 #: An exception that stopped one recording of a batch.
 E = TypeVar("E", bound=BaseException)
-
-#: Top-class probability at or above which confidence is "high".
-HIGH_CONFIDENCE = 0.60
-#: Top-class probability at or above which confidence is "medium" (below: "low").
-#: With 8 classes, chance is 0.125.
-MEDIUM_CONFIDENCE = 0.35
-
-
-def confidence_level(p: float) -> str:
-    """``"high"`` (p ≥ 0.60), ``"medium"`` (p ≥ 0.35) or ``"low"``."""
-    if p >= HIGH_CONFIDENCE:
-        return "high"
-    return "medium" if p >= MEDIUM_CONFIDENCE else "low"
 
 
 @dataclass(frozen=True)
@@ -76,7 +64,7 @@ class Prediction:
     Attributes:
         label: The most probable emotion.
         confidence: Its probability.
-        level: ``"high"``/``"medium"``/``"low"`` (see :func:`confidence_level`).
+        level: ``"high"``/``"medium"``/``"low"`` (see :func:`ser.calibration.confidence_level`).
         probabilities: Every emotion's probability, in the model's class order; sums to 1.
         timeline: One :class:`Window` per analysis window (one window spanning the speech when
             it fits in one), every ``hop_s`` seconds.
@@ -291,7 +279,9 @@ class Predictor:
         """
         from ser.fusion import predict_outputs
 
-        return predict_outputs(self.bundle.model, self.model_input(given))
+        outputs = predict_outputs(self.bundle.model, self.model_input(given))
+        outputs["emotion"] = apply_temperature(outputs["emotion"], self.config.temperature)
+        return outputs
 
     def predict(self, source: AudioSource | Audio) -> Prediction:
         """Predict the emotion of one recording (see :func:`ser.audio.load_audio` for inputs).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.metrics import (
@@ -31,14 +32,20 @@ def scores(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> dict[str, 
 
 
 def subset_scores(
-    truth: Sequence[str], predicted: Sequence[str], calm_as_neutral: bool = False
-) -> dict[str, float]:
+    truth: Sequence[str],
+    predicted: Sequence[str],
+    calm_as_neutral: bool = False,
+    confidence: Sequence[float] | None = None,
+) -> dict[str, Any]:
     """Accuracy, UAR and macro-F1 on the classes present in ``truth``, for a corpus with fewer
     classes than the model (another corpus, another language). Any answer outside those classes
     is wrong ("strict").
 
     With ``calm_as_neutral``, a "calm" answer counts as "neutral" when the truth has neutral and no
     calm: RAVDESS's calm is what other corpora call neutral speech.
+
+    With each answer's ``confidence``, ``calibration`` adds the ECE and how often each confidence
+    level is right under the same rule (:func:`ser.calibration.calibration_report`).
     """
     classes = sorted(set(truth))
     if calm_as_neutral and "neutral" in classes and "calm" not in classes:
@@ -47,11 +54,16 @@ def subset_scores(
     y_true = [index[t] for t in truth]
     y_pred = [index.get(p, len(classes)) for p in predicted]  # outside the truth's classes: wrong
     labels = list(range(len(classes)))
-    return {
+    out: dict[str, Any] = {
         "accuracy": float(accuracy_score(y_true, y_pred)),
         "uar": float(recall_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
         "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
     }
+    if confidence is not None:
+        from ser.calibration import calibration_report
+
+        out["calibration"] = calibration_report(np.asarray(confidence), np.equal(y_true, y_pred))
+    return out
 
 
 def summarise_folds(fold_scores: list[dict[str, float]]) -> dict[str, dict[str, float | list]]:

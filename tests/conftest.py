@@ -22,6 +22,7 @@ os.environ.pop("SER_MODEL_REPO", None)
 
 from ser.config import CNNConfig, ModelConfig, SERConfig  # noqa: E402
 from ser.datasets import manifest_items  # noqa: E402
+from ser.degrade import degrade  # noqa: E402
 from ser.training import train  # noqa: E402
 from tests.audio_fixtures import synth_speech  # noqa: E402
 
@@ -89,7 +90,11 @@ def toy_corpus(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def toy_bundle(toy_corpus, tmp_path_factory) -> Path:
     """A fusion bundle (MLP + track CNN + log-mel CNN, the CNNs with intensity heads) trained with 3-fold
-    speaker-disjoint CV + final fit on :func:`toy_corpus`."""
+    speaker-disjoint CV + final fit on :func:`toy_corpus`; the CV also scores phone-band and noisy
+    copies of each test fold."""
+    items = manifest_items(toy_corpus)
     out = tmp_path_factory.mktemp("bundle") / "toy"
-    train(manifest_items(toy_corpus), out, TOY_CONFIG, n_folds=3, jobs=1)
+    copies = degrade(items, out.parent / "degraded", ["phone_8k", "white_noise_10db"])
+    degraded = {name: manifest_items(m) for name, m in copies.items()}
+    train(items, out, TOY_CONFIG, n_folds=3, jobs=1, degraded=degraded)
     return out

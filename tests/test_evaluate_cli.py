@@ -54,6 +54,9 @@ def test_directory_csv_and_failures(toy_bundle, tmp_path):
         assert 0.0 <= summary[key] <= 1.0
     assert {Path(r["path"]).name for r in report["rows"]} == {"calm_a.wav", "ANGRY_B.FLAC"}
     assert report["failed"][0]["error_type"] == "NoSpeechError"
+    levels = summary["calibration"]["levels"]  # how often each confidence level was right
+    assert sum(v["share"] for v in levels.values()) == pytest.approx(1.0)
+    assert "confidence (all classes): ECE" in res.stdout
 
 
 def test_single_file_succeeds_with_exit_code_0(toy_bundle, tmp_path):

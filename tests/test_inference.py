@@ -10,8 +10,9 @@ import pytest
 
 from ser.audio import NoSpeechError, TooShortError
 from ser.bundle import DEFAULT_BUNDLE_DIR, BundleError, load_bundle
+from ser.calibration import confidence_level
 from ser.emotions import EMOTIONS
-from ser.inference import Prediction, Predictor, confidence_level
+from ser.inference import Prediction, Predictor
 from tests.audio_fixtures import synth_speech, tone
 
 SR = 22050

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -11,6 +12,7 @@ from ser.bundle import BUNDLE_FILES, load_bundle
 from ser.datasets import manifest_items, parse_ravdess_name, ravdess_items
 from ser.training.folds import speaker_folds, validation_speakers
 from tests.audio_fixtures import RAVDESS
+from tests.conftest import TOY_CONFIG
 from tests.util import run_script
 
 
@@ -79,6 +81,23 @@ def test_training_writes_a_complete_valid_bundle(toy_bundle):
         assert s["mean"] == pytest.approx(np.mean(s["folds"]))
     # the generated classes differ in pitch and rhythm: a working pipeline separates them
     assert metrics["summary"]["uar"]["mean"] > 0.6
+    # each fold's model, scored on its own test files' degraded copies
+    assert set(metrics["degraded"]) == {"phone_8k", "white_noise_10db"}
+    for result in metrics["degraded"].values():
+        assert len(result["folds"]) == 3 and 0 <= result["summary"]["uar"]["mean"] <= 1
+
+
+def test_degraded_copies_must_line_up_with_the_training_files(toy_corpus):
+    from ser.training.crossval import cross_validate
+    from ser.training.data import TrainingData
+
+    items = manifest_items(toy_corpus)
+    config = dataclasses.replace(TOY_CONFIG, model_type="mlp")
+    config = dataclasses.replace(config, model=dataclasses.replace(config.model, augment_copies=0))
+    data = TrainingData.from_items(items, config, ["angry", "calm", "sad"])
+    shuffled = TrainingData.from_items(items[::-1], config, ["angry", "calm", "sad"])
+    with pytest.raises(ValueError, match="do not line up"):
+        cross_validate(data, ["angry", "calm", "sad"], config, 3, degraded={"reordered": shuffled})
 
 
 def test_the_scaler_is_fitted_on_training_rows_only(toy_corpus):

@@ -3,13 +3,15 @@
 Each configuration (local engine with 1 and 2 jobs, Ray engine with 1 and 2 workers) runs
 ``ser-evaluate`` in a fresh process pinned to that many cores (CPU affinity, inherited by every
 process it starts, Ray's included), so that "1 worker" really has one core. It runs twice per
-repeat, on ``--clips`` files and on a quarter of them; the difference gives the marginal rate
-(clips/s once running: start-up, TensorFlow and Ray excluded exactly) and the start-up cost.
+repeat, on ``--clips`` files and on half of them; the difference gives the marginal rate
+(clips/s once running: start-up, TensorFlow and Ray excluded) and the start-up cost. Both sets
+must be large enough that the features outlast the start-up: Ray computes features while its
+model actor loads TensorFlow (about 8 s), so a set done within that time hides its cost.
 Medians over ``--repeats``. The peak memory (VmHWM) of every process of a run is sampled from
 ``/proc``; the table gives the largest per role.
 
 Example (the README's numbers):
-    ser-benchmark-engines --clips 600 --repeats 3 --json engines.json
+    ser-benchmark-engines --clips 2400 --repeats 2 --json engines.json
 """
 
 from __future__ import annotations
@@ -64,7 +66,9 @@ def _role(cmdline: str) -> str:
         return "feature worker"
     if "ser-evaluate" in cmdline or "ser.cli.evaluate" in cmdline:
         return "driver"
-    return "ray system"
+    if "ray" in cmdline:
+        return "ray system"
+    return "other"
 
 
 def _descendants(root: int) -> list[int]:
@@ -163,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--clips", type=int, default=600, help="files in the large set (the small: a quarter)")
+    p.add_argument("--clips", type=int, default=2400, help="files in the large set (the small: half)")
     p.add_argument("--seconds", type=float, default=3.0, help="length of each generated clip")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--cores", type=int, nargs="+", default=[1, 2], help="core counts to measure")
@@ -180,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
 
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="ser-engines-"))
     clips = write_clips(workdir / "all", args.clips, args.seconds)
-    n_small = max(1, args.clips // 4)
+    n_small = max(1, args.clips // 2)
     small = workdir / "small"
     small.mkdir(exist_ok=True)
     for path in clips[:n_small]:

@@ -25,7 +25,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+
 from ser.batch import FileJob, collect_jobs, score_local
+from ser.calibration import calibration_report
 from ser.cli import add_model_arguments, add_verbose_argument, entry_point, setup_logging
 from ser.emotions import is_strong
 from ser.metrics import confusion, report, scores, subset_scores
@@ -34,7 +37,7 @@ from ser.results import OUTPUT_FORMATS, ResultWriter
 logger = logging.getLogger("evaluate")
 
 #: What a scored row keeps in memory for the summary when the rows go to --output.
-SUMMARY_KEYS = ("path", "true_label", "true_intensity", "label", "p_strong")
+SUMMARY_KEYS = ("path", "true_label", "true_intensity", "label", "confidence", "p_strong")
 
 
 @entry_point
@@ -209,13 +212,20 @@ def _summarise(n: int, rows: list[dict], failed: list[dict], labels: list[str]) 
     for c, line in zip(labels, summary["confusion_matrix"]):
         print(f"{c:<10}" + "".join(f"{v:>6}" for v in line))
     summary.update(_intensity_accuracy(scored))
+    summary["calibration"] = calibration_report(
+        np.array([r["confidence"] for r in scored]), np.equal(y_true, y_pred)
+    )
+    _print_calibration(summary["calibration"], "all classes")
     present = sorted({r["true_label"] for r in scored})
     if len(present) < len(labels):  # another corpus: score on its own classes too
         truth, predicted = [r["true_label"] for r in scored], [r["label"] for r in scored]
-        summary["subset"] = {"classes": present, "strict": subset_scores(truth, predicted)}
+        sure = [r["confidence"] for r in scored]
+        summary["subset"] = {"classes": present, "strict": subset_scores(truth, predicted, confidence=sure)}
         rules = [("strict", "any answer outside them is wrong")]
         if "neutral" in present and "calm" not in present and "calm" in labels:
-            summary["subset"]["calm_as_neutral"] = subset_scores(truth, predicted, calm_as_neutral=True)
+            summary["subset"]["calm_as_neutral"] = subset_scores(
+                truth, predicted, calm_as_neutral=True, confidence=sure
+            )
             rules.append(("calm_as_neutral", "calm counts as neutral"))
         print(f"\non the truth's {len(present)} classes ({', '.join(present)}):")
         for key, rule in rules:
@@ -224,7 +234,18 @@ def _summarise(n: int, rows: list[dict], failed: list[dict], labels: list[str]) 
                 f"  {key:<16} accuracy {s['accuracy']:.1%}  UAR {s['uar']:.1%}  macro-F1 {s['macro_f1']:.1%}"
                 f"  ({rule})"
             )
+            _print_calibration(s["calibration"], key)
     return summary
+
+
+def _print_calibration(calibration: dict, rule: str) -> None:
+    """ECE and how often each confidence level is right, in one line."""
+    levels = "  ".join(
+        f"{level} {v['share']:.0%} of answers, right {v['precision']:.0%}"
+        for level, v in calibration["levels"].items()
+        if v["precision"] is not None
+    )
+    print(f"  confidence ({rule}): ECE {calibration['ece']:.3f}; {levels}")
 
 
 def _print_table(rows: list[dict]) -> None:

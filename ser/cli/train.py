@@ -14,6 +14,7 @@ import logging
 from ser.cli import add_verbose_argument, entry_point, setup_logging
 from ser.config import CNNConfig, ModelConfig, SERConfig
 from ser.datasets import check_labels, manifest_items, ravdess_items
+from ser.degrade import CONDITIONS, degrade
 from ser.metrics import format_table
 from ser.registry import FUSION, member_names, member_type
 
@@ -97,6 +98,15 @@ def main(argv: list[str] | None = None) -> int:
         help="a development corpus (path,label[,speaker] manifest) to measure the trained bundle on, "
         "never trained on; stored as cross_corpus in metrics.json (repeatable)",
     )
+    p.add_argument(
+        "--degraded",
+        metavar="DIR",
+        help="make degraded copies of every file here (ser-degrade's conditions, made once) and score "
+        "each CV fold's model on its test files' copies; stored as degraded in metrics.json",
+    )
+    p.add_argument(
+        "--degraded-conditions", nargs="+", choices=list(CONDITIONS), default=list(CONDITIONS), metavar="NAME"
+    )
     add_verbose_argument(p)
     args = p.parse_args(argv)
     setup_logging(args.verbose)
@@ -141,6 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:
         p.error(str(err))
     logger.info("%d files from %d speakers", len(items), len({it.speaker for it in items}))
+    degraded = None
+    if args.degraded:
+        manifests = degrade(
+            items, args.degraded, args.degraded_conditions, config.audio.sample_rate, args.seed
+        )
+        degraded = {name: manifest_items(m) for name, m in manifests.items()}
     metrics = train(
         items,
         args.out,
@@ -149,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         cache_dir=args.cache_dir or None,
         jobs=args.jobs,
         name=args.name,
+        degraded=degraded,
     )
     if args.dev:
         from ser.crosscorpus import add_to_bundle
@@ -159,6 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     for member, result in metrics.get("models", {}).items():
         print(f"\n{member}:\n{format_table(result['summary'])}")
     print(f"\nshipped ({config.model_type}):\n{format_table(metrics['summary'])}")
+    for name, result in metrics.get("degraded", {}).items():
+        uar = result["summary"]["uar"]
+        print(f"degraded {name:<18} UAR {uar['mean']:.1%} ± {uar['std']:.1%}")
     print(json.dumps({k: round(v["mean"], 4) for k, v in metrics["summary"].items()}))
     print(f"bundle written to {args.out}")
     return 0

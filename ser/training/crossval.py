@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ser.calibration import cross_fitted_temperature
 from ser.config import SERConfig
 from ser.emotions import is_strong
 from ser.fusion import average_models, predict_outputs
@@ -85,15 +86,33 @@ def _fold_scores(
 
 
 def cross_validate(
-    data: TrainingData, classes: list[str], config: SERConfig, n_folds: int = 5
+    data: TrainingData,
+    classes: list[str],
+    config: SERConfig,
+    n_folds: int = 5,
+    degraded: dict[str, TrainingData] | None = None,
 ) -> dict[str, Any]:
     """Speaker-disjoint k-fold CV; returns per-fold scores, their summary and pooled report.
 
     ``folds``/``summary``/``report`` describe ``config.model_type``; for a fusion, ``models``
     also holds each member's per-fold scores and summary on the same folds. Each fold records
     the epochs every member trained for (``epochs``), from which the final fit takes its own.
+
+    ``calibration`` holds the temperature fitted on the out-of-fold predictions and the ECE and
+    confidence levels' precision before and after it (each fold scaled by a temperature fitted
+    on the other folds: :func:`ser.calibration.cross_fitted_temperature`).
+
+    Args:
+        degraded: By condition (:mod:`ser.degrade`), the degraded copies of every file, in the
+            order of ``data``: each fold's model is also scored on its test files' copies
+            (test side only; never fitted on), reported under ``degraded``.
     """
-    folds, y_true, y_pred = [], [], []
+    degraded = degraded or {}
+    for name, copies in degraded.items():
+        if len(copies) != len(data) or not np.array_equal(copies.y, data.y):
+            raise ValueError(f"the {name} copies do not line up with the training files")
+    folds, y_true, y_pred, oof = [], [], [], []
+    degraded_folds: dict[str, list[dict[str, float]]] = {name: [] for name in degraded}
     members: dict[str, list[dict[str, float]]] = {}
     for k, test_speakers in enumerate(speaker_folds(data.speakers.tolist(), n_folds)):
         test = np.isin(data.speakers, test_speakers)
@@ -104,6 +123,10 @@ def cross_validate(
         for name, out in outputs.items():
             members.setdefault(name, []).append(_fold_scores(data, test, out, len(classes)))
         shipped = outputs[config.model_type]
+        for name, copies in degraded.items():
+            out = predict_members(fitted, copies, test, config)[config.model_type]
+            degraded_folds[name].append(_fold_scores(copies, test, out, len(classes)))
+            logger.info("fold %d %s: UAR %.3f", k + 1, name, degraded_folds[name][-1]["uar"])
         logger.info(
             "fold %d/%d test=%s: %s",
             k + 1,
@@ -125,6 +148,8 @@ def cross_validate(
         )
         y_true.append(data.y[test])
         y_pred.append(np.argmax(shipped["emotion"], axis=1))
+        oof.append(shipped["emotion"])
+    calibration = cross_fitted_temperature(oof, y_true)
     y_true, y_pred = np.concatenate(y_true), np.concatenate(y_pred)
     metrics = {
         "protocol": protocol(config, n_folds),
@@ -134,7 +159,13 @@ def cross_validate(
         "summary": summarise_folds(folds),
         "report": report(y_true, y_pred, classes),
         "confusion_matrix": confusion(y_true, y_pred, len(classes)).tolist(),
+        "calibration": calibration,
     }
+    if degraded:
+        metrics["degraded"] = {
+            name: {"folds": fold_list, "summary": summarise_folds(fold_list)}
+            for name, fold_list in degraded_folds.items()
+        }
     if len(members) > 1:
         metrics["models"] = {
             name: {"folds": fold_list, "summary": summarise_folds(fold_list)}

@@ -3,6 +3,7 @@ speaker and write the bundle."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from pathlib import Path
@@ -29,10 +30,16 @@ def train(
     cache_dir: str | Path | None = None,
     jobs: int = 1,
     name: str | None = None,
+    degraded: dict[str, list[Item]] | None = None,
 ) -> dict[str, Any]:
     """Cross-validate, fit the final model on every item and write a bundle to ``out_dir``.
 
     The final fit trains each member for the median of the epochs it trained in the folds.
+
+    Args:
+        degraded: By condition, a degraded copy of each item, in the order of ``items``
+            (:func:`ser.degrade.degrade`): the CV also scores each fold's model on its test
+            files' copies.
 
     Returns:
         The metrics written to ``metrics.json``.
@@ -41,7 +48,19 @@ def train(
     config = config or SERConfig()
     classes = classes or sorted({it.label for it in items})  # all of RAVDESS: EMOTIONS' order
     data = TrainingData.from_items(items, config, classes, cache_dir, jobs)
-    metrics = cross_validate(data, classes, config, n_folds)
+    clean_only = dataclasses.replace(config, model=dataclasses.replace(config.model, augment_copies=0))
+    copies = {
+        name: TrainingData.from_items(copy_items, clean_only, classes, cache_dir, jobs)
+        for name, copy_items in (degraded or {}).items()
+    }
+    metrics = cross_validate(data, classes, config, n_folds, degraded=copies)
+    config = dataclasses.replace(config, temperature=round(metrics["calibration"]["temperature"], 4))
+    logger.info(
+        "temperature %.3f: ECE %.3f → %.3f on the CV's out-of-fold predictions",
+        config.temperature,
+        metrics["calibration"]["before"]["ece"],
+        metrics["calibration"]["after"]["ece"],
+    )
     epochs = {m: max(1, int(np.median([f["epochs"][m] for f in metrics["folds"]]))) for m in config.members}
     logger.info("final fit on all %d files (epochs: %s)", len(items), epochs)
     final = fit_members(data, np.ones(len(items), dtype=bool), len(classes), config, epochs=epochs)

@@ -1,0 +1,236 @@
+"""Degraded copies of a test set: the recordings users actually send, made with well-kept
+libraries (PyAV's encoders, audiomentations with pyroomacoustics, soundfile's μ-law WAV).
+
+Test side only: these copies are measured, never trained on. Each condition writes real files
+(the codec's own bytes), so that decoding is exercised as in the app.
+
+>>> from ser.degrade import CONDITIONS
+>>> list(CONDITIONS)[:3]
+['mp3_64k', 'm4a_aac', 'webm_opus_32k']
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ser.datasets import Item, write_manifest
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One way a recording reaches us.
+
+    Attributes:
+        name: Short id (a folder name and a column of the report).
+        description: What it is, for people.
+        suffix: The file type written.
+        make: ``(path, y, sr, rng, others) -> None`` writes the degraded copy of ``y`` (mono
+            float32 at ``sr``) to ``path``; ``others`` are other speakers' waveforms (for babble).
+    """
+
+    name: str
+    description: str
+    suffix: str
+    make: Callable[..., None]
+
+
+def _encode_with_av(
+    path: Path, y: np.ndarray, sr: int, container: str, codec: str, bit_rate: int | None
+) -> None:
+    """Encode mono float audio with PyAV (FFmpeg's encoders, shipped in the wheel)."""
+    import av
+
+    with av.open(str(path), mode="w", format=container) as out:
+        stream = out.add_stream(codec, rate=sr)
+        stream.layout = "mono"
+        if bit_rate:
+            stream.bit_rate = bit_rate
+        for i in range(0, len(y), 1024):
+            frame = av.AudioFrame.from_ndarray(
+                y[None, i : i + 1024].astype(np.float32), format="flt", layout="mono"
+            )
+            frame.sample_rate = sr
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+
+
+def _resample(y: np.ndarray, sr: int, target: int) -> np.ndarray:
+    import librosa
+
+    return librosa.resample(y, orig_sr=sr, target_sr=target, res_type="soxr_hq").astype(np.float32)
+
+
+def _write(path: Path, y: np.ndarray, sr: int, subtype: str = "PCM_16") -> None:
+    import soundfile as sf
+
+    sf.write(path, np.clip(y, -1.0, 1.0), sr, subtype=subtype)
+
+
+def _augment(transform: object, y: np.ndarray, sr: int, rng: np.random.Generator) -> np.ndarray:
+    """Run an audiomentations transform with its randomness seeded from ``rng``."""
+    seed = int(rng.integers(2**31))
+    random.seed(seed)
+    np.random.seed(seed)
+    return transform(samples=y.astype(np.float32), sample_rate=sr)
+
+
+def _mp3(path: Path, y: np.ndarray, sr: int, rng: np.random.Generator, others: list) -> None:
+    _encode_with_av(path, y, sr, "mp3", "libmp3lame", 64_000)
+
+
+def _m4a(path: Path, y: np.ndarray, sr: int, rng: np.random.Generator, others: list) -> None:
+    _encode_with_av(path, y, sr, "ipod", "aac", 96_000)
+
+
+def _webm(path: Path, y: np.ndarray, sr: int, rng: np.random.Generator, others: list) -> None:
+    _encode_with_av(path, _resample(y, sr, 48_000), 48_000, "webm", "libopus", 32_000)
+
+
+def _phone(path: Path, y: np.ndarray, sr: int, rng: np.random.Generator, others: list) -> None:
+    """The telephone channel: 300–3400 Hz, 8 kHz, 8-bit μ-law (G.711)."""
+    from audiomentations import Compose, HighPassFilter, LowPassFilter
+
+    band = Compose(
+        [
+            HighPassFilter(
+                min_cutoff_freq=300.0, max_cutoff_freq=300.0, min_rolloff=24, max_rolloff=24, p=1.0
+            ),
+            LowPassFilter(
+                min_cutoff_freq=3400.0, max_cutoff_freq=3400.0, min_rolloff=24, max_rolloff=24, p=1.0
+            ),
+        ]
+    )
+    _write(path, _resample(_augment(band, y, sr, rng), sr, 8000), 8000, subtype="ULAW")
+
+
+def _white_noise(path: Path, y: np.ndarray, sr: int, rng: np.random.Generator, others: list) -> None:
+    from audiomentations import AddGaussianSNR
+
+    _write(path, _augment(AddGaussianSNR(min_snr_db=10.0, max_snr_db=10.0, p=1.0), y, sr, rng), sr)
+
+
+def mix_at_snr(speech: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
+    """``speech`` plus ``noise`` (looped or cut to its length) scaled to ``snr_db`` (RMS over the
+    whole clip, as audiomentations' AddBackgroundNoise measures it)."""
+    noise = np.resize(noise, len(speech))
+    rms = lambda x: float(np.sqrt(np.mean(np.square(x)))) + 1e-12  # noqa: E731
+    return speech + noise * (rms(speech) / rms(noise)) / 10 ** (snr_db / 20)
+
+
+def _babble(path: Path, y: np.ndarray, sr: int, rng: np.random.Generator, others: list) -> None:
+    """Four other speakers talking at once, 5 dB below the speech."""
+    if not others:
+        raise ValueError("babble needs recordings of other speakers")
+    picks = rng.choice(len(others), size=min(4, len(others)), replace=False)
+    voices = [others[i] for i in picks]
+    babble = sum(np.resize(v / (np.sqrt(np.mean(v**2)) + 1e-12), len(y)) for v in voices)
+    _write(path, mix_at_snr(y, babble, 5.0), sr)
+
+
+def _reverb(path: Path, y: np.ndarray, sr: int, rng: np.random.Generator, others: list) -> None:
+    """A reverberant room, RT60 ≈ 0.6 s (audiomentations' RoomSimulator, pyroomacoustics)."""
+    from audiomentations import RoomSimulator
+
+    room = RoomSimulator(
+        calculation_mode="rt60", min_target_rt60=0.6, max_target_rt60=0.6, leave_length_unchanged=True, p=1.0
+    )
+    wet = _augment(room, y, sr, rng)
+    _write(path, wet * (np.max(np.abs(y)) / (np.max(np.abs(wet)) + 1e-12)), sr)
+
+
+def _quiet(path: Path, y: np.ndarray, sr: int, rng: np.random.Generator, others: list) -> None:
+    from audiomentations import Gain
+
+    _write(path, _augment(Gain(min_gain_db=-30.0, max_gain_db=-30.0, p=1.0), y, sr, rng), sr, subtype="FLOAT")
+
+
+def _stereo(path: Path, y: np.ndarray, sr: int, rng: np.random.Generator, others: list) -> None:
+    """44.1 kHz stereo, the right channel 0.4 ms later (two microphones)."""
+    hi = _resample(y, sr, 44_100)
+    delay = int(0.0004 * 44_100)
+    right = np.concatenate([np.zeros(delay, np.float32), hi[:-delay]])
+    _write(path, np.stack([hi, right], axis=1), 44_100)
+
+
+#: Every condition, in report order.
+CONDITIONS: dict[str, Condition] = {
+    c.name: c
+    for c in (
+        Condition("mp3_64k", "MP3 at 64 kbit/s", ".mp3", _mp3),
+        Condition("m4a_aac", "M4A (AAC 96 kbit/s), as phones record", ".m4a", _m4a),
+        Condition("webm_opus_32k", "Opus 32 kbit/s in WebM, as browsers record", ".webm", _webm),
+        Condition("phone_8k", "telephone: 300–3400 Hz, 8 kHz, μ-law", ".wav", _phone),
+        Condition("white_noise_10db", "white noise at 10 dB SNR", ".wav", _white_noise),
+        Condition("babble_5db", "four other speakers at 5 dB SNR", ".wav", _babble),
+        Condition("reverb_0.6s", "reverberant room, RT60 ≈ 0.6 s", ".wav", _reverb),
+        Condition("quiet_-30db", "30 dB quieter", ".wav", _quiet),
+        Condition("stereo_44k", "44.1 kHz stereo", ".wav", _stereo),
+    )
+}
+
+
+def degrade(
+    items: Sequence[Item],
+    out_dir: str | Path,
+    conditions: Sequence[str] = tuple(CONDITIONS),
+    sample_rate: int = 22_050,
+    seed: int = 0,
+) -> dict[str, Path]:
+    """Write every condition's copy of every item, and a manifest per condition.
+
+    Babble for an item comes from items of *other* speakers in ``items``. Copies already written
+    are kept (the same seed makes the same copy), so a second call is cheap.
+
+    Args:
+        items: The test set (paths, labels, speakers).
+        out_dir: Where ``<condition>/<name><suffix>`` and ``<condition>/manifest.csv`` go.
+        conditions: Names from :data:`CONDITIONS`.
+        sample_rate: Rate the originals are read at.
+        seed: Seed of every random choice.
+
+    Returns:
+        Each condition's manifest (``path,label,speaker,intensity``).
+    """
+    import librosa
+
+    unknown = set(conditions) - set(CONDITIONS)
+    if unknown:
+        raise ValueError(f"unknown condition(s) {sorted(unknown)}; known: {', '.join(CONDITIONS)}")
+    out_dir = Path(out_dir)
+    waves: dict[Path, np.ndarray] = {}
+
+    def wave(item: Item) -> np.ndarray:
+        if item.path not in waves:
+            waves[item.path] = librosa.load(item.path, sr=sample_rate, mono=True)[0].astype(np.float32)
+        return waves[item.path]
+
+    manifests = {}
+    for name in conditions:
+        cond = CONDITIONS[name]
+        folder = out_dir / name
+        folder.mkdir(parents=True, exist_ok=True)
+        copies = []
+        for i, item in enumerate(items):
+            target = folder / f"{Path(item.path).stem}{cond.suffix}"
+            copies.append(Item(target, item.label, item.speaker, item.intensity, item.gender))
+            if target.exists():
+                continue
+            rng = np.random.default_rng([seed, i, list(CONDITIONS).index(name)])
+            others = []
+            if name == "babble_5db":
+                pool = [o for o in items if o.speaker != item.speaker]
+                others = [wave(pool[j]) for j in rng.choice(len(pool), size=min(8, len(pool)), replace=False)]
+            cond.make(target, wave(item), sample_rate, rng, others)
+        manifests[name] = write_manifest(folder / "manifest.csv", copies)
+        logger.info("%s: %d copies in %s", name, len(copies), folder)
+    return manifests
