@@ -97,5 +97,8 @@ def render_card(bundle: Bundle, repo_id: str, template: Path = TEMPLATE) -> Mode
         class_table="\n".join(rows),
         external=metrics.get("external_test"),
         cross_corpus=metrics.get("cross_corpus"),
+        degraded=metrics.get("degraded"),
+        calibration=metrics.get("calibration"),
+        summary=metrics.get("summary"),
         sample_rate=config.audio.sample_rate,
     )

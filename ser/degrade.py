@@ -179,12 +179,52 @@ CONDITIONS: dict[str, Condition] = {
 }
 
 
+def _load(path: Path, sample_rate: int) -> np.ndarray:
+    """Mono float32 at ``sample_rate`` (soundfile; resampled only when the file's rate differs)."""
+    import soundfile as sf
+
+    y, sr = sf.read(path, dtype="float32", always_2d=True)
+    y = y.mean(axis=1)
+    return y if sr == sample_rate else _resample(y, sr, sample_rate)
+
+
+def _degrade_one(
+    index: int,
+    item: Item,
+    others: list[Path],
+    out_dir: Path,
+    conditions: Sequence[str],
+    sample_rate: int,
+    seed: int,
+) -> None:
+    """Write each condition's copy of one item (skipping copies already there)."""
+    y = None
+    for name in conditions:
+        cond = CONDITIONS[name]
+        target = copy_path(out_dir, name, item)
+        if target.exists():
+            continue
+        y = _load(item.path, sample_rate) if y is None else y
+        rng = np.random.default_rng([seed, index, list(CONDITIONS).index(name)])
+        voices = []
+        if name == "babble_5db":
+            picks = rng.choice(len(others), size=min(8, len(others)), replace=False)
+            voices = [_load(others[j], sample_rate) for j in picks]
+        cond.make(target, y, sample_rate, rng, voices)
+
+
+def copy_path(out_dir: Path, condition: str, item: Item) -> Path:
+    """Where ``condition``'s copy of ``item`` goes."""
+    return out_dir / condition / f"{Path(item.path).stem}{CONDITIONS[condition].suffix}"
+
+
 def degrade(
     items: Sequence[Item],
     out_dir: str | Path,
     conditions: Sequence[str] = tuple(CONDITIONS),
     sample_rate: int = 22_050,
     seed: int = 0,
+    jobs: int = 1,
 ) -> dict[str, Path]:
     """Write every condition's copy of every item, and a manifest per condition.
 
@@ -197,40 +237,36 @@ def degrade(
         conditions: Names from :data:`CONDITIONS`.
         sample_rate: Rate the originals are read at.
         seed: Seed of every random choice.
+        jobs: Processes (``-1``: all cores).
 
     Returns:
         Each condition's manifest (``path,label,speaker,intensity``).
     """
-    import librosa
+    from joblib import Parallel, delayed
 
     unknown = set(conditions) - set(CONDITIONS)
     if unknown:
         raise ValueError(f"unknown condition(s) {sorted(unknown)}; known: {', '.join(CONDITIONS)}")
     out_dir = Path(out_dir)
-    waves: dict[Path, np.ndarray] = {}
-
-    def wave(item: Item) -> np.ndarray:
-        if item.path not in waves:
-            waves[item.path] = librosa.load(item.path, sr=sample_rate, mono=True)[0].astype(np.float32)
-        return waves[item.path]
-
+    for name in conditions:
+        (out_dir / name).mkdir(parents=True, exist_ok=True)
+    Parallel(n_jobs=jobs)(
+        delayed(_degrade_one)(
+            i,
+            item,
+            [Path(o.path) for o in items if o.speaker != item.speaker],
+            out_dir,
+            conditions,
+            sample_rate,
+            seed,
+        )
+        for i, item in enumerate(items)
+    )
     manifests = {}
     for name in conditions:
-        cond = CONDITIONS[name]
-        folder = out_dir / name
-        folder.mkdir(parents=True, exist_ok=True)
-        copies = []
-        for i, item in enumerate(items):
-            target = folder / f"{Path(item.path).stem}{cond.suffix}"
-            copies.append(Item(target, item.label, item.speaker, item.intensity, item.gender))
-            if target.exists():
-                continue
-            rng = np.random.default_rng([seed, i, list(CONDITIONS).index(name)])
-            others = []
-            if name == "babble_5db":
-                pool = [o for o in items if o.speaker != item.speaker]
-                others = [wave(pool[j]) for j in rng.choice(len(pool), size=min(8, len(pool)), replace=False)]
-            cond.make(target, wave(item), sample_rate, rng, others)
-        manifests[name] = write_manifest(folder / "manifest.csv", copies)
-        logger.info("%s: %d copies in %s", name, len(copies), folder)
+        copies = [
+            Item(copy_path(out_dir, name, it), it.label, it.speaker, it.intensity, it.gender) for it in items
+        ]
+        manifests[name] = write_manifest(out_dir / name / "manifest.csv", copies)
+        logger.info("%s: %d copies in %s", name, len(copies), out_dir / name)
     return manifests

@@ -134,5 +134,6 @@ def test_a_bundle_measured_on_another_corpus_carries_it_to_its_card_and_about(to
     assert metrics["cross_corpus"]["other"] == measured and "summary" in metrics  # added, nothing lost
     card = str(render_card(load_bundle(bundle), "me/toy"))
     assert "| other | 6 | angry, neutral |" in card
+    assert "| phone_8k |" in card and "Expected calibration error on the CV" in card  # from training
     about = app.about_markdown(Predictor(bundle))
     assert f"other UAR {measured['strict']['uar']:.1%}" in about

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     items = (
         ravdess_items(args.data, parse_actors(args.actors)) if args.data else manifest_items(args.manifest)
     )
-    manifests = degrade(items, args.out, args.conditions, seed=args.seed)
+    manifests = degrade(items, args.out, args.conditions, seed=args.seed, jobs=args.jobs)
     print(f"{len(items)} file(s) × {len(manifests)} condition(s) in {args.out}")
     if not measuring:
         return 0
