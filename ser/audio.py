@@ -23,6 +23,7 @@ from scipy import signal as sps
 
 from ser.config import AudioConfig
 from ser.errors import SERError
+from ser.vad import sounds_voiced
 
 logger = logging.getLogger(__name__)
 
@@ -212,6 +213,12 @@ def prepare(
     y = resample(mono, sample_rate, config.sample_rate)
     y = _lowpass(y, config.sample_rate, config.lowpass_hz)
     intervals = find_speech(y, config)
+    peak_dbfs = 20 * np.log10(max(float(np.max(np.abs(y))), 1e-12))
+    if peak_dbfs < config.quiet_dbfs:
+        warnings.append(
+            f"Very quiet recording (peak {peak_dbfs:.0f} dBFS): it was amplified to a normal level, "
+            "and any hiss with it, so expect lower accuracy. Record closer to the microphone."
+        )
     speech_rms = np.sqrt(np.mean(np.concatenate([y[s:e] for s, e in intervals]) ** 2))
     gain = 10 ** (config.target_rms_dbfs / 20) / max(float(speech_rms), 1e-9)
     return Audio(
@@ -254,7 +261,9 @@ def find_speech(y: np.ndarray, config: AudioConfig | None = None) -> np.ndarray:
             librosa.feature.rms(y=y, frame_length=frame, hop_length=hop)[0], ref=np.max
         )
         p10, p95 = np.percentile(rms_db, [10, 95])
-        if p95 - p10 < config.min_dynamic_range_db:
+        # Loudness that barely moves is a tone, hum or noise, unless a voice with moving pitch is
+        # there: speech over steady noise, babble or music.
+        if p95 - p10 < config.min_dynamic_range_db and not sounds_voiced(y, sr, config.min_speech_s):
             raise NoSpeechError("No speech was found: the recording sounds like a steady tone, hum or noise.")
     intervals = librosa.effects.split(y, top_db=config.silence_top_db, frame_length=frame, hop_length=hop)
     speech_s = float(np.sum(intervals[:, 1] - intervals[:, 0])) / sr if len(intervals) else 0.0

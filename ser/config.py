@@ -28,8 +28,10 @@ class AudioConfig:
         target_rms_dbfs: Level (dBFS RMS over the speech part) every clip is normalised to.
         silence_top_db: A frame is silence when it is this many dB below the loudest frame.
         silence_floor_dbfs: A clip whose peak is below this level is silence.
+        quiet_dbfs: A clip whose peak is below this level is analysed with a "very quiet" warning.
         min_dynamic_range_db: Speech is modulated; a signal whose frame energies vary by less
-            than this (10th to 95th percentile) is a steady tone or noise, not speech.
+            than this (10th to 95th percentile) is a steady tone or noise, not speech, unless
+            :func:`ser.vad.sounds_voiced` hears a voice in it (speech over steady background).
         min_speech_s: Shortest amount of speech (seconds) a prediction is made on.
         max_duration_s: Longest input accepted (seconds).
         max_bytes: Largest encoded input accepted (bytes).
@@ -39,7 +41,8 @@ class AudioConfig:
     lowpass_hz: float = 8000.0
     target_rms_dbfs: float = -20.0
     silence_top_db: float = 35.0
-    silence_floor_dbfs: float = -60.0
+    silence_floor_dbfs: float = -80.0
+    quiet_dbfs: float = -45.0
     min_dynamic_range_db: float = 8.0
     min_speech_s: float = 0.5
     max_duration_s: float = 600.0

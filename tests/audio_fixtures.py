@@ -59,3 +59,44 @@ def _resample(y: np.ndarray, sr: int, target: int) -> np.ndarray:
     import librosa
 
     return librosa.resample(y, orig_sr=sr, target_sr=target).astype(np.float32)
+
+
+def coloured_noise(seconds: float, sr: int = 22050, exponent: float = 1.0, seed: int = 0) -> np.ndarray:
+    """Noise whose power falls as 1/f^exponent: 0 white, 1 pink, 2 brown; peak 0.5."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * sr)
+    spectrum = np.fft.rfft(rng.normal(size=n))
+    f = np.arange(len(spectrum))
+    spectrum[1:] /= f[1:] ** (exponent / 2)
+    y = np.fft.irfft(spectrum, n)
+    return (0.5 * y / np.max(np.abs(y))).astype(np.float32)
+
+
+def music(seconds: float, sr: int = 22050, seed: int = 0) -> np.ndarray:
+    """A music bed: major triads of harmonic tones, a new chord every half second; peak 0.5."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * sr)) / sr
+    y = np.zeros_like(t)
+    for k in range(int(np.ceil(seconds * 2))):
+        part = (t >= k / 2) & (t < (k + 1) / 2)
+        root = rng.choice([196.0, 220.0, 247.0, 262.0, 294.0, 330.0])
+        for ratio in (1.0, 1.25, 1.5):
+            for h in range(1, 6):
+                y[part] += np.sin(2 * np.pi * root * ratio * h * t[part]) / h
+    return (0.5 * y / np.max(np.abs(y))).astype(np.float32)
+
+
+def babble(seconds: float, sr: int = 22050, voices: int = 4, seed: int = 0) -> np.ndarray:
+    """Several generated talkers at once, no pauses; peak 0.5."""
+    y = sum(
+        synth_speech(seconds, sr, f0=100 + 40 * i, rate_hz=3 + i, seed=seed + i, lead_silence=0.0)
+        for i in range(voices)
+    )
+    return (0.5 * y / np.max(np.abs(y))).astype(np.float32)
+
+
+def mix(speech: np.ndarray, background: np.ndarray, snr_db: float) -> np.ndarray:
+    """``speech`` plus ``background`` (cut or looped to its length) at ``snr_db`` (RMS)."""
+    background = np.resize(background, len(speech))
+    gain = np.sqrt(np.mean(speech**2) / np.mean(background**2)) / 10 ** (snr_db / 20)
+    return (speech + gain * background).astype(np.float32)

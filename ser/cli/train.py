@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     degraded = None
     if args.degraded:
         manifests = degrade(
-            items, args.degraded, args.degraded_conditions, config.audio.sample_rate, args.seed
+            items, args.degraded, args.degraded_conditions, config.audio.sample_rate, args.seed, args.jobs
         )
         degraded = {name: manifest_items(m) for name, m in manifests.items()}
     metrics = train(
