@@ -6,6 +6,7 @@
 Data flows one way: audio → features → model inputs → model → result. Modules, one concern each:
 
 - :mod:`ser.audio`         decode, validate, resample, find speech, normalise level
+- :mod:`ser.vad`           voicing: is a voice there under steady noise, babble or music
 - :mod:`ser.features`      one STFT → per-frame tracks, feature vectors, analysis windows, crops
 - :mod:`ser.registry`      the model-type registry: one :class:`~ser.registry.MemberType` per kind
                            of model (its input, padding, builder, training recipe, descriptions)
@@ -16,6 +17,8 @@ Data flows one way: audio → features → model inputs → model → result. Mo
 - :mod:`ser.augment`       waveform augmentation, SpecAugment and mixup
 - :mod:`ser.datasets`      RAVDESS names and CSV manifests
 - :mod:`ser.training`      data assembly, folds, crop training, cross-validation, the pipeline
+- :mod:`ser.calibration`   confidence levels, temperature scaling, ECE, each level's precision
+- :mod:`ser.degrade`       degraded copies of a test set (codecs, phone, noise, babble, room, …)
 - :mod:`ser.metrics`       accuracy, UAR, macro-F1, confusion matrices, scores on a corpus's own classes
 - :mod:`ser.crosscorpus`   a bundle measured on other corpora (``cross_corpus`` in ``metrics.json``)
 - :mod:`ser.scaler` · :mod:`ser.bundle`  the model bundle on disk (``.keras`` + JSON), validated
@@ -31,7 +34,7 @@ Data flows one way: audio → features → model inputs → model → result. Mo
 - :mod:`ser.card` · :mod:`ser.plots`  the Hub model card; figures for the app
 - :mod:`ser.errors`        :class:`~ser.errors.SERError`, the root of every error ser raises
 - :mod:`ser.cli`           the ``ser-evaluate``, ``ser-train``, ``ser-publish``, ``ser-benchmark``,
-                           ``ser-benchmark-engines`` commands
+                           ``ser-benchmark-engines``, ``ser-degrade`` commands
 """
 
 from __future__ import annotations

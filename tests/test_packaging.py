@@ -19,7 +19,14 @@ from ser.synthetic import synth_speech
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
-COMMANDS = {"ser-evaluate", "ser-train", "ser-publish", "ser-benchmark", "ser-benchmark-engines"}
+COMMANDS = {
+    "ser-evaluate",
+    "ser-train",
+    "ser-publish",
+    "ser-benchmark",
+    "ser-benchmark-engines",
+    "ser-degrade",
+}
 
 
 def _pins(lines: list[str]) -> dict[str, str]:
