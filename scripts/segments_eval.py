@@ -23,8 +23,7 @@ import numpy as np
 import soundfile as sf
 
 from ser.audio import find_speech, load_audio
-from ser.cli import add_model_arguments, load_predictor, setup_logging
-from ser.cli.train import parse_actors
+from ser.cli import add_model_arguments, load_predictor, parse_actors, setup_logging
 from ser.datasets import ravdess_items
 
 STEP_S = 0.01

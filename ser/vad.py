@@ -71,7 +71,9 @@ class Voicing:
 
 def voicing(y: np.ndarray, sr: int, frame_s: float = 0.04, hop_s: float = 0.01) -> Voicing:
     """Periodicity and pitch of each ``frame_s`` frame of mono ``y``, every ``hop_s`` seconds."""
-    x = librosa.resample(np.asarray(y, dtype=np.float32), orig_sr=sr, target_sr=ANALYSIS_SR, res_type="soxr_lq")
+    x = librosa.resample(
+        np.asarray(y, dtype=np.float32), orig_sr=sr, target_sr=ANALYSIS_SR, res_type="soxr_lq"
+    )
     x = sps.sosfiltfilt(_VOICE_BAND, librosa.effects.preemphasis(x, coef=0.9))  # flattens rumble
     sr = ANALYSIS_SR
     frame, hop = int(frame_s * sr), int(hop_s * sr)

@@ -86,6 +86,43 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--revision", help="branch, tag or commit of --repo-id")
 
 
+def add_corpus_arguments(parser: argparse.ArgumentParser, actors: str | None = None) -> None:
+    """``--data`` (a RAVDESS folder) with ``--actors``, or ``--manifest`` (see :func:`corpus_items`)."""
+    src = parser.add_mutually_exclusive_group(required=True)
+    src.add_argument("--data", help="RAVDESS folder (Actor_XX/…, RAVDESS file names)")
+    src.add_argument(
+        "--manifest", help="CSV with path,label[,speaker][,intensity] (paths relative to the CSV)"
+    )
+    parser.add_argument(
+        "--actors",
+        default=actors,
+        help=f"RAVDESS actors, e.g. 1-4 or 1,3,5-8 (default {actors or 'all'}; 21-24 are the withheld "
+        "external test)",
+    )
+
+
+def parse_actors(spec: str | None) -> list[str] | None:
+    """``"01-20"`` or ``"1,2,5-8"`` → zero-padded actor ids."""
+    if not spec:
+        return None
+    out: list[str] = []
+    for part in spec.split(","):
+        lo, _, hi = part.partition("-")
+        out += [f"{a:02d}" for a in range(int(lo), int(hi or lo) + 1)]
+    return out
+
+
+def corpus_items(args: argparse.Namespace) -> list:
+    """The labelled items :func:`add_corpus_arguments` names (RAVDESS labels are checked)."""
+    from ser.datasets import check_labels, manifest_items, ravdess_items
+
+    if args.data:
+        items = ravdess_items(args.data, parse_actors(args.actors))
+        check_labels(items)
+        return items
+    return manifest_items(args.manifest)
+
+
 def load_predictor(args: argparse.Namespace) -> Predictor:
     """The :class:`ser.inference.Predictor` the model arguments name (see :func:`add_model_arguments`)."""
     from pathlib import Path

@@ -17,9 +17,15 @@ import argparse
 import json
 from pathlib import Path
 
-from ser.cli import add_model_arguments, add_verbose_argument, entry_point, load_predictor, setup_logging
-from ser.cli.train import parse_actors
-from ser.datasets import manifest_items, ravdess_items
+from ser.cli import (
+    add_corpus_arguments,
+    add_model_arguments,
+    add_verbose_argument,
+    corpus_items,
+    entry_point,
+    load_predictor,
+    setup_logging,
+)
 from ser.degrade import CONDITIONS, degrade
 
 
@@ -28,10 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="ser-degrade", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--data", help="RAVDESS folder")
-    src.add_argument("--manifest", help="CSV with path,label[,speaker][,intensity]")
-    p.add_argument("--actors", help="RAVDESS actors, e.g. 1-4 (with --data)")
+    add_corpus_arguments(p)
     p.add_argument("--out", required=True, help="folder for <condition>/ copies and manifests")
     p.add_argument("--conditions", nargs="+", default=list(CONDITIONS), choices=list(CONDITIONS))
     p.add_argument("--seed", type=int, default=0)
@@ -44,9 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     measuring = args.measure or args.model_dir or args.repo_id
     setup_logging(args.verbose, tensorflow=bool(measuring))
 
-    items = (
-        ravdess_items(args.data, parse_actors(args.actors)) if args.data else manifest_items(args.manifest)
-    )
+    items = corpus_items(args)
     manifests = degrade(items, args.out, args.conditions, seed=args.seed, jobs=args.jobs)
     print(f"{len(items)} file(s) × {len(manifests)} condition(s) in {args.out}")
     if not measuring:

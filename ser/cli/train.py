@@ -11,9 +11,9 @@ import dataclasses
 import json
 import logging
 
-from ser.cli import add_verbose_argument, entry_point, setup_logging
+from ser.cli import add_corpus_arguments, add_verbose_argument, corpus_items, entry_point, setup_logging
 from ser.config import CNNConfig, ModelConfig, SERConfig
-from ser.datasets import check_labels, manifest_items, ravdess_items
+from ser.datasets import manifest_items
 from ser.degrade import CONDITIONS, degrade
 from ser.metrics import format_table
 from ser.registry import FUSION, member_names, member_type
@@ -21,25 +21,12 @@ from ser.registry import FUSION, member_names, member_type
 logger = logging.getLogger("train")
 
 
-def parse_actors(spec: str | None) -> list[str] | None:
-    """``"01-20"`` or ``"1,2,5-8"`` → zero-padded actor ids."""
-    if not spec:
-        return None
-    out: list[str] = []
-    for part in spec.split(","):
-        lo, _, hi = part.partition("-")
-        out += [f"{a:02d}" for a in range(int(lo), int(hi or lo) + 1)]
-    return out
-
-
 @entry_point
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="ser-train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--data", help="RAVDESS folder (Actor_XX/…, RAVDESS file names)")
-    src.add_argument("--manifest", help="CSV with path,label[,speaker] (paths relative to the CSV)")
+    add_corpus_arguments(p, actors="1-20")
     p.add_argument("--out", required=True, help="output bundle folder")
     p.add_argument(
         "--model-type",
@@ -53,11 +40,6 @@ def main(argv: list[str] | None = None) -> int:
         default=",".join(SERConfig.fusion_members),
         help=f"models a fusion combines, comma-separated, from {', '.join(member_names())} "
         f"(default {','.join(SERConfig.fusion_members)})",
-    )
-    p.add_argument(
-        "--actors",
-        default="1-20",
-        help="RAVDESS actors to use (default 1-20; 21-24 are the withheld external test)",
     )
     p.add_argument("--folds", type=int, default=5, help="speaker-disjoint CV folds (default 5)")
     p.add_argument("--jobs", type=int, default=-1, help="feature-extraction processes (-1: all cores)")
@@ -112,11 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(args.verbose)
     from ser.training import train  # after setup_logging: it imports TensorFlow
 
-    if args.data:
-        items = ravdess_items(args.data, parse_actors(args.actors))
-        check_labels(items)
-    else:
-        items = manifest_items(args.manifest)
+    items = corpus_items(args)
     model_cfg = dataclasses.replace(
         ModelConfig(),
         augment_copies=args.augment_copies,
