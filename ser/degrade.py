@@ -210,7 +210,9 @@ def _degrade_one(
         if name == "babble_5db":
             picks = rng.choice(len(others), size=min(8, len(others)), replace=False)
             voices = [_load(others[j], sample_rate) for j in picks]
-        cond.make(target, y, sample_rate, rng, voices)
+        partial = target.with_name(f".{target.stem}.partial{target.suffix}")  # never a half-written copy
+        cond.make(partial, y, sample_rate, rng, voices)
+        partial.replace(target)
 
 
 def copy_path(out_dir: Path, condition: str, item: Item) -> Path:

@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 from ser.audio import Audio, AudioError, decode, prepare
 from ser.augment import augment, make_augmenter
 from ser.config import SERConfig
+from ser.datasets import DatasetError
 from ser.features import frame_tracks
 
 logger = logging.getLogger(__name__)
@@ -65,9 +66,12 @@ def cache_key(raw: bytes, config: SERConfig, copies: int, seed: int) -> str:
 
 
 def _inputs_of(raw: bytes, config: SERConfig, copies: int, seed: int, name: str) -> FileInputs:
-    samples, sr, fmt = decode(raw, config.audio)
-    mono = samples.mean(axis=1)
-    rows = [clip_inputs(prepare(mono, sr, config.audio, fmt=fmt), config)]
+    try:
+        samples, sr, fmt = decode(raw, config.audio)
+        mono = samples.mean(axis=1)
+        rows = [clip_inputs(prepare(mono, sr, config.audio, fmt=fmt), config)]
+    except AudioError as err:  # a training or test file must be usable: say which one is not
+        raise DatasetError(f"{name}: {err}") from err
     augmenter = make_augmenter() if copies else None
     base = int.from_bytes(hashlib.sha1(raw).digest()[:4], "little") + 1_000_003 * seed
     for k in range(copies):
