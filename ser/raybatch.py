@@ -31,7 +31,7 @@ from ser.errors import SERError
 logger = logging.getLogger(__name__)
 
 #: Files per feature task (one task's work, and the unit Ray retries).
-FEATURE_BATCH = 16
+FEATURE_BATCH = 64
 #: Analyses per model call in an actor.
 MODEL_BATCH = 64
 #: Ray's own loggers: errors only unless verbose.

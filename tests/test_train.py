@@ -199,3 +199,14 @@ def test_training_smoke_on_a_few_ravdess_actors(tmp_path):
     assert load_bundle(tmp_path / "m").labels == metrics["classes"]
     assert metrics["model_type"] == "fusion" and set(metrics["models"]) == {"tracks", "cnn", "fusion"}
     assert 0 <= metrics["summary"]["intensity_accuracy"]["mean"] <= 1  # RAVDESS names carry intensity
+
+
+def test_an_unusable_training_file_is_named(tmp_path):
+    from ser.config import SERConfig
+    from ser.datasets import DatasetError
+    from ser.extraction import dataset_inputs
+
+    empty = tmp_path / "03-01-05-01-02-01-14.wav"
+    empty.write_bytes(b"")
+    with pytest.raises(DatasetError, match=r"03-01-05-01-02-01-14\.wav: The file is empty"):
+        dataset_inputs([empty], SERConfig(), progress=False)
