@@ -107,7 +107,8 @@ def test_evaluate_takes_a_training_manifest_and_reports_the_subset_scores(toy_bu
     res = run("--model-dir", str(toy_bundle), "--manifest", str(tmp_path / "corpus.csv"), "--json", str(out))
     assert res.returncode == 0, res.stderr[-2000:]
     subset = json.loads(out.read_text())["summary"]["subset"]
-    assert subset["classes"] == ["angry", "sad"] and set(subset["strict"]) == {"accuracy", "uar", "macro_f1"}
+    assert subset["classes"] == ["angry", "sad"]
+    assert set(subset["strict"]) == {"accuracy", "uar", "macro_f1", "calibration"}
     assert "calm_as_neutral" not in subset  # the truth has no neutral
     assert "on the truth's 2 classes (angry, sad)" in res.stdout
 

@@ -12,6 +12,7 @@ import soundfile as sf
 
 from ser.augment import mixup, spec_augment
 from ser.bundle import SCALER_FILE, BundleError, load_bundle
+from ser.calibration import apply_temperature
 from ser.config import CNNConfig, SERConfig
 from ser.emotions import intensity_name
 from ser.features import frame_crop, frame_tracks, track_matrix, track_names
@@ -154,7 +155,10 @@ def test_fusion_output_is_the_normalised_geometric_mean_of_its_members(toy_bundl
     p_cnn = member("ser_cnn").predict_on_batch(inputs.arrays["logmel"])
     p_tracks = member("ser_tracks").predict_on_batch(inputs.arrays["tracks"])
     geometric = np.cbrt(p_mlp * np.asarray(p_cnn["emotion"]) * np.asarray(p_tracks["emotion"]))
-    np.testing.assert_allclose(fused["emotion"], geometric / geometric.sum(axis=1, keepdims=True), atol=1e-5)
+    pooled = geometric / geometric.sum(axis=1, keepdims=True)
+    # then the bundle's temperature, fitted on the CV's out-of-fold predictions
+    assert config.temperature != 1.0
+    np.testing.assert_allclose(fused["emotion"], apply_temperature(pooled, config.temperature), atol=1e-5)
     both = (np.asarray(p_cnn["intensity"]) + np.asarray(p_tracks["intensity"])).ravel() / 2
     np.testing.assert_allclose(fused["intensity"], both, atol=1e-5)  # the members that have it
 
@@ -220,7 +224,7 @@ def test_every_model_type_trains_loads_and_predicts(model_type, toy_corpus, tmp_
     sf.write(clip, synth_speech(2.5, seed=2), SR)
     evaluated = run_script("evaluate.py", "--model-dir", out, "--file", clip, "--json", tmp_path / "e.json")
     assert evaluated.returncode == 0, evaluated.stderr[-2000:]
-    assert json.loads((tmp_path / "e.json").read_text())["rows"][0]["predicted"] == prediction.label
+    assert json.loads((tmp_path / "e.json").read_text())["rows"][0]["label"] == prediction.label
     card = run_script("publish.py", "--model-dir", out, "--repo-id", "me/toy", "--dry-run")
     assert card.returncode == 0, card.stderr[-2000:]
     # the card describes the model it publishes

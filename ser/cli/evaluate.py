@@ -116,11 +116,12 @@ def main(argv: list[str] | None = None) -> int:
         _print_table(kept)
     summary = _summarise(n_scored, kept, failed, labels)
     summary.update(engine=args.engine, seconds=round(elapsed, 2), files_per_s=round(len(jobs) / elapsed, 2))
-    print(
-        f"\n{len(jobs)} file(s) in {elapsed:.1f} s: {len(jobs) / elapsed:.1f} files/s ({args.engine} engine)"
+    print(  # speed on stderr with the progress: stdout stays the same for the same answers
+        f"{len(jobs)} file(s) in {elapsed:.1f} s: {len(jobs) / elapsed:.1f} files/s ({args.engine} engine)",
+        file=sys.stderr,
     )
     if failed:
-        print(f"{len(failed)} file(s) failed:")
+        print(f"\n{len(failed)} file(s) failed:")
         for f in failed[:50]:
             print(f"  {f['path']}: {f['error']}")
         if len(failed) > 50:
