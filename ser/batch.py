@@ -71,9 +71,7 @@ def _list_folder(folder: str) -> list[str]:
     try:
         fs, root = fsspec.core.url_to_fs(folder)
         found = fs.find(root)
-    except (ImportError, ValueError) as err:
-        raise DatasetError(f"cannot list {folder}: {err}") from err
-    except OSError as err:
+    except (ImportError, ValueError, OSError) as err:
         raise DatasetError(f"cannot list {folder}: {err}") from err
     if not found and not fs.isdir(root):
         raise DatasetError(f"not a folder: {folder}")

@@ -42,7 +42,7 @@ class Condition:
     make: Callable[..., None]
 
 
-def _encode_with_av(
+def encode_with_av(
     path: Path, y: np.ndarray, sr: int, container: str, codec: str, bit_rate: int | None
 ) -> None:
     """Encode mono float audio with PyAV (FFmpeg's encoders, shipped in the wheel)."""
@@ -85,15 +85,15 @@ def _augment(transform: object, y: np.ndarray, sr: int, rng: np.random.Generator
 
 
 def _mp3(path: Path, y: np.ndarray, sr: int, rng: np.random.Generator, others: list) -> None:
-    _encode_with_av(path, y, sr, "mp3", "libmp3lame", 64_000)
+    encode_with_av(path, y, sr, "mp3", "libmp3lame", 64_000)
 
 
 def _m4a(path: Path, y: np.ndarray, sr: int, rng: np.random.Generator, others: list) -> None:
-    _encode_with_av(path, y, sr, "ipod", "aac", 96_000)
+    encode_with_av(path, y, sr, "ipod", "aac", 96_000)
 
 
 def _webm(path: Path, y: np.ndarray, sr: int, rng: np.random.Generator, others: list) -> None:
-    _encode_with_av(path, _resample(y, sr, 48_000), 48_000, "webm", "libopus", 32_000)
+    encode_with_av(path, _resample(y, sr, 48_000), 48_000, "webm", "libopus", 32_000)
 
 
 def _phone(path: Path, y: np.ndarray, sr: int, rng: np.random.Generator, others: list) -> None:

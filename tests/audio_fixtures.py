@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import av
 import numpy as np
 import soundfile as sf
 
+from ser.degrade import encode_with_av
+from ser.degrade import mix_at_snr as mix  # noqa: F401  (speech over a background)
 from ser.synthetic import synth_speech  # noqa: F401  (the tests' speech)
 
 RAVDESS = Path(__file__).resolve().parents[2] / "shared" / "data" / "ravdess"
@@ -16,23 +17,6 @@ RAVDESS = Path(__file__).resolve().parents[2] / "shared" / "data" / "ravdess"
 def tone(seconds: float, sr: int = 22050, freq: float = 50.0, amp: float = 0.3) -> np.ndarray:
     t = np.arange(int(seconds * sr)) / sr
     return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
-
-
-def write_with_av(path: Path, y: np.ndarray, sr: int, container: str, codec: str) -> Path:
-    """Encode mono float audio with PyAV (for AAC/M4A and WebM, which soundfile cannot write)."""
-    with av.open(str(path), mode="w", format=container) as out:
-        stream = out.add_stream(codec, rate=sr)
-        stream.layout = "mono"
-        frame_size = 1024
-        for i in range(0, len(y), frame_size):
-            chunk = y[i : i + frame_size].astype(np.float32)[None, :]
-            frame = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
-            frame.sample_rate = sr
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
-    return path
 
 
 def write_format(directory: Path, fmt: str, y: np.ndarray, sr: int) -> Path:
@@ -47,9 +31,9 @@ def write_format(directory: Path, fmt: str, y: np.ndarray, sr: int) -> Path:
     elif fmt == "mp3":
         sf.write(path, y, sr, format="MP3")
     elif fmt == "m4a":
-        write_with_av(path, y, sr, "ipod", "aac")
+        encode_with_av(path, y, sr, "ipod", "aac", None)
     elif fmt == "webm":
-        write_with_av(path, _resample(y, sr, 48000), 48000, "webm", "libopus")
+        encode_with_av(path, _resample(y, sr, 48000), 48000, "webm", "libopus", None)
     else:
         raise ValueError(fmt)
     return path
@@ -93,10 +77,3 @@ def babble(seconds: float, sr: int = 22050, voices: int = 4, seed: int = 0) -> n
         for i in range(voices)
     )
     return (0.5 * y / np.max(np.abs(y))).astype(np.float32)
-
-
-def mix(speech: np.ndarray, background: np.ndarray, snr_db: float) -> np.ndarray:
-    """``speech`` plus ``background`` (cut or looped to its length) at ``snr_db`` (RMS)."""
-    background = np.resize(background, len(speech))
-    gain = np.sqrt(np.mean(speech**2) / np.mean(background**2)) / 10 ** (snr_db / 20)
-    return (speech + gain * background).astype(np.float32)
