@@ -1,20 +1,62 @@
-"""Augmentation for training rows only (never for validation or test files): waveforms
-(audiomentations), and SpecAugment masks and mixup for log-mel crops."""
+"""Augmentation for training rows only (never for validation or test files): waveforms (the
+recipes of :class:`ser.config.AugmentConfig`, with :mod:`ser.channels`), and SpecAugment masks and
+mixup for crops."""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
-from audiomentations import AddGaussianSNR, Compose, LowPassFilter, PitchShift, TimeStretch
+
+from ser import channels
+from ser.config import AugmentConfig
+
+#: Bit rates (bit/s) the world recipe's codecs are drawn from.
+CODEC_BIT_RATES: dict[str, tuple[int, ...]] = {
+    "mp3": (32_000, 48_000, 64_000, 96_000),
+    "aac": (32_000, 64_000, 96_000),
+    "opus": (16_000, 24_000, 32_000, 48_000),
+}
 
 
-def make_augmenter() -> Compose:
-    """Noise at random SNR, time stretch, pitch shift and a random low-pass (phone-like audio).
+def augment(
+    y: np.ndarray,
+    sr: int,
+    seed: int,
+    config: AugmentConfig | None = None,
+    voices: Sequence[str | Path] = (),
+) -> np.ndarray:
+    """One augmented copy of mono ``y`` (float32 at ``sr`` Hz); the same ``seed`` gives the same copy
+    (but for the late tail of a room, :func:`ser.channels.room`).
+
+    Args:
+        y: The clean recording.
+        sr: Its rate (Hz).
+        seed: Seed of every random choice.
+        config: The recipe (default :class:`~ser.config.AugmentConfig`).
+        voices: Recordings of *other training speakers* for babble (world recipe).
+
+    Returns:
+        The copy at ``sr`` Hz; its length may differ (tempo, codecs).
+    """
+    config = config or AugmentConfig()
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    if config.recipe == "basic":
+        return _basic()(samples=y.astype(np.float32), sample_rate=sr)
+    return _world(y.astype(np.float32), sr, np.random.default_rng(seed), config, voices)
+
+
+def _basic():  # noqa: ANN202  (an audiomentations Compose)
+    """Noise at random SNR, time stretch, pitch shift and a random low-pass (bundles before 0.5).
 
     Gain and time shift are left out on purpose: :func:`ser.audio.prepare` normalises level and
     trims leading/trailing silence, so they would change nothing the model sees.
     """
+    from audiomentations import AddGaussianSNR, Compose, LowPassFilter, PitchShift, TimeStretch
+
     return Compose(
         [
             AddGaussianSNR(min_snr_db=10.0, max_snr_db=40.0, p=0.5),
@@ -25,12 +67,44 @@ def make_augmenter() -> Compose:
     )
 
 
-def augment(y: np.ndarray, sr: int, seed: int, augmenter: Compose | None = None) -> np.ndarray:
-    """One augmented copy of mono ``y``; the same ``seed`` gives the same copy."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    augmenter = augmenter or make_augmenter()
-    return augmenter(samples=y.astype(np.float32), sample_rate=sr)
+def _world(
+    y: np.ndarray, sr: int, rng: np.random.Generator, c: AugmentConfig, voices: Sequence[str | Path]
+) -> np.ndarray:
+    """The world recipe's four steps (see :class:`~ser.config.AugmentConfig`).
+
+    Level is left alone: :func:`ser.audio.prepare` normalises it, so a gain would change nothing
+    the model sees (quiet copies are measured in :mod:`ser.degrade`: no loss).
+    """
+    from audiomentations import AddColorNoise
+
+    if rng.random() < c.speaker_p:
+        y = channels.change_speaker(
+            y,
+            sr,
+            formant_ratio=rng.uniform(*c.formant_ratio),
+            pitch_factor=2 ** (rng.uniform(-c.pitch_semitones, c.pitch_semitones) / 12),
+            range_factor=rng.uniform(*c.pitch_range),
+            duration_factor=rng.uniform(*c.tempo),
+        )
+    if rng.random() < c.room_p:
+        y = channels.room(y, sr, rng, c.rt60_s)
+    if rng.random() < c.noise_p:
+        snr = float(rng.uniform(*c.snr_db))
+        if voices and rng.random() < c.babble_share:
+            picks = rng.choice(len(voices), size=min(int(rng.integers(3, 7)), len(voices)), replace=False)
+            crowd = channels.babble([channels.load_mono(voices[i], sr) for i in picks], len(y), rng)
+            y = channels.mix_at_snr(y, crowd, snr)
+        else:
+            noise = AddColorNoise(min_snr_db=snr, max_snr_db=snr, min_f_decay=-6.0, max_f_decay=6.0, p=1.0)
+            y = channels.run_seeded(noise, y, sr, rng)
+    if rng.random() < c.channel_p:
+        if rng.random() < c.phone_share:
+            low, high = channels.PHONE_BAND_HZ
+            y = channels.telephone(y, sr, rng, (rng.uniform(0.7, 1.3) * low, rng.uniform(0.9, 1.05) * high))
+        else:
+            codec = str(rng.choice(list(CODEC_BIT_RATES)))
+            y = channels.codec_roundtrip(y, sr, codec, int(rng.choice(CODEC_BIT_RATES[codec])))
+    return y.astype(np.float32)
 
 
 def spec_augment(

@@ -111,6 +111,81 @@ class ModelConfig:
     seed: int = 42
 
 
+#: Augmentation recipes (:func:`ser.augment.augment`).
+AUGMENT_RECIPES: tuple[str, ...] = ("basic", "world")
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """How the augmented copies of training files are made (training files only; see
+    :func:`ser.augment.augment`).
+
+    ``"basic"`` (bundles before 0.5): Gaussian noise at 10–40 dB SNR, time stretch, ±2 semitones
+    of pitch and a random low-pass, at the file's own rate. ``"world"``: at the model's rate, each
+    copy passes through these steps in turn, each taken with its probability:
+
+    1. another speaker (Praat's "Change gender"): formants × ``formant_ratio``, median F0 ×
+       2^(±``pitch_semitones``/12), F0 excursions × ``pitch_range``, duration × ``tempo``;
+    2. a reverberant room, RT60 drawn from ``rt60_s`` (pyroomacoustics);
+    3. background at an SNR drawn from ``snr_db``: babble of other training speakers (a share
+       ``babble_share`` of the time) or coloured noise (white, pink, brown, blue, violet);
+    4. a channel: the telephone (300–3400 Hz, 8 kHz μ-law; a share ``phone_share``) or a lossy
+       codec (MP3, AAC or Opus at 16–96 kbit/s).
+
+    Attributes:
+        recipe: ``"basic"`` or ``"world"``; the other fields set the world recipe.
+        speaker_p: Probability of step 1.
+        formant_ratio: Range of the formant ratio.
+        pitch_semitones: Largest median-F0 shift (semitones, either way).
+        pitch_range: Range of the F0-excursion factor.
+        tempo: Range of the duration factor.
+        room_p: Probability of step 2.
+        rt60_s: Range of the reverberation time (s).
+        noise_p: Probability of step 3.
+        snr_db: Range of the background's SNR (dB).
+        babble_share: Share of step 3 that is babble (when babble sources are given).
+        channel_p: Probability of step 4.
+        phone_share: Share of step 4 that is the telephone.
+    """
+
+    recipe: str = "world"
+    speaker_p: float = 0.7
+    formant_ratio: tuple[float, float] = (0.87, 1.15)
+    pitch_semitones: float = 3.0
+    pitch_range: tuple[float, float] = (0.8, 1.25)
+    tempo: tuple[float, float] = (0.85, 1.2)
+    room_p: float = 0.3
+    rt60_s: tuple[float, float] = (0.2, 0.9)
+    noise_p: float = 0.6
+    snr_db: tuple[float, float] = (0.0, 20.0)
+    babble_share: float = 0.5
+    channel_p: float = 0.5
+    phone_share: float = 0.4
+
+    def __post_init__(self) -> None:
+        if self.recipe not in AUGMENT_RECIPES:
+            raise ValueError(f"recipe must be one of {AUGMENT_RECIPES}, got {self.recipe!r}")
+        shares = (
+            self.speaker_p,
+            self.room_p,
+            self.noise_p,
+            self.babble_share,
+            self.channel_p,
+            self.phone_share,
+        )
+        if not all(0.0 <= p <= 1.0 for p in shares):
+            raise ValueError("augmentation probabilities and shares must lie in [0, 1]")
+        for name in ("formant_ratio", "pitch_range", "tempo", "rt60_s", "snr_db"):
+            low, high = getattr(self, name)
+            if low > high:
+                raise ValueError(f"{name} must be (low, high), got {(low, high)}")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AugmentConfig:
+        """From JSON (ranges as lists)."""
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
 #: How a fusion combines its members' emotion probabilities (:func:`ser.layers.pool_probabilities`).
 FUSION_RULES: tuple[str, ...] = ("arithmetic", "geometric")
 
@@ -145,6 +220,9 @@ class CNNConfig:
         time_masks: SpecAugment time masks per crop, each up to ``time_mask_frames`` wide.
         time_mask_frames: Widest time mask (frames).
         intensity_weight: Loss weight of the intensity head (normal/strong), when labels have it.
+        balance: Draw each epoch's files with equal weight per emotion (RAVDESS has half as many
+            neutral files as each other emotion) instead of each file once.
+        label_smoothing: Label smoothing of the emotion loss (0: none).
         ensemble: CNNs trained with different seeds and averaged.
         seed: Seed of initialisation, crops, masks and mixup.
     """
@@ -164,6 +242,8 @@ class CNNConfig:
     time_masks: int = 2
     time_mask_frames: int = 24
     intensity_weight: float = 0.5
+    balance: bool = False
+    label_smoothing: float = 0.0
     ensemble: int = 1
     seed: int = 42
 
@@ -180,6 +260,7 @@ class SERConfig:
         model: The MLP over the feature vector.
         cnn: The 2-D CNN over log-mel crops.
         tracks: The 1-D CNN over crops of the per-frame acoustic tracks.
+        augment: How training copies are made (``"basic"`` for bundles from before this field).
         model_type: A registered single-model type (:func:`ser.registry.member_names`: ``"mlp"``,
             ``"cnn"``, ``"tracks"``, …) or ``"fusion"``.
         fusion_members: The types a fusion pools (two or more different registered types).
@@ -196,6 +277,7 @@ class SERConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     cnn: CNNConfig = field(default_factory=CNNConfig)
     tracks: CNNConfig = field(default_factory=_track_cnn_config)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
     model_type: str = "mlp"
     fusion_members: tuple[str, ...] = ("tracks", "cnn")
     fusion: str = "geometric"
@@ -254,6 +336,7 @@ class SERConfig:
             model=ModelConfig(**model),
             cnn=CNNConfig(**convs["cnn"]),
             tracks=dataclasses.replace(_track_cnn_config(), **convs["tracks"]),
+            augment=AugmentConfig.from_dict(data.get("augment", {"recipe": "basic"})),
             model_type=data.get("model_type", "mlp"),
             # bundles from before these fields fused the MLP and the CNN by the arithmetic mean
             fusion_members=tuple(data.get("fusion_members", ("mlp", "cnn"))),

@@ -12,13 +12,13 @@ Test side only: these copies are measured, never trained on. Each condition writ
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ser.channels import babble, encode_with_av, load_mono, mix_at_snr, phone_band, resample, room, run_seeded
 from ser.datasets import Item, write_manifest
 
 logger = logging.getLogger(__name__)
@@ -42,46 +42,10 @@ class Condition:
     make: Callable[..., None]
 
 
-def encode_with_av(
-    path: Path, y: np.ndarray, sr: int, container: str, codec: str, bit_rate: int | None
-) -> None:
-    """Encode mono float audio with PyAV (FFmpeg's encoders, shipped in the wheel)."""
-    import av
-
-    with av.open(str(path), mode="w", format=container) as out:
-        stream = out.add_stream(codec, rate=sr)
-        stream.layout = "mono"
-        if bit_rate:
-            stream.bit_rate = bit_rate
-        for i in range(0, len(y), 1024):
-            frame = av.AudioFrame.from_ndarray(
-                y[None, i : i + 1024].astype(np.float32), format="flt", layout="mono"
-            )
-            frame.sample_rate = sr
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
-
-
-def _resample(y: np.ndarray, sr: int, target: int) -> np.ndarray:
-    import librosa
-
-    return librosa.resample(y, orig_sr=sr, target_sr=target, res_type="soxr_hq").astype(np.float32)
-
-
 def _write(path: Path, y: np.ndarray, sr: int, subtype: str = "PCM_16") -> None:
     import soundfile as sf
 
     sf.write(path, np.clip(y, -1.0, 1.0), sr, subtype=subtype)
-
-
-def _augment(transform: object, y: np.ndarray, sr: int, rng: np.random.Generator) -> np.ndarray:
-    """Run an audiomentations transform with its randomness seeded from ``rng``."""
-    seed = int(rng.integers(2**31))
-    random.seed(seed)
-    np.random.seed(seed)
-    return transform(samples=y.astype(np.float32), sample_rate=sr)
 
 
 def _mp3(path: Path, y: np.ndarray, sr: int, rng: np.random.Generator, others: list) -> None:
@@ -93,38 +57,18 @@ def _m4a(path: Path, y: np.ndarray, sr: int, rng: np.random.Generator, others: l
 
 
 def _webm(path: Path, y: np.ndarray, sr: int, rng: np.random.Generator, others: list) -> None:
-    encode_with_av(path, _resample(y, sr, 48_000), 48_000, "webm", "libopus", 32_000)
+    encode_with_av(path, resample(y, sr, 48_000), 48_000, "webm", "libopus", 32_000)
 
 
 def _phone(path: Path, y: np.ndarray, sr: int, rng: np.random.Generator, others: list) -> None:
     """The telephone channel: 300–3400 Hz, 8 kHz, 8-bit μ-law (G.711)."""
-    from audiomentations import Compose, HighPassFilter, LowPassFilter
-
-    band = Compose(
-        [
-            HighPassFilter(
-                min_cutoff_freq=300.0, max_cutoff_freq=300.0, min_rolloff=24, max_rolloff=24, p=1.0
-            ),
-            LowPassFilter(
-                min_cutoff_freq=3400.0, max_cutoff_freq=3400.0, min_rolloff=24, max_rolloff=24, p=1.0
-            ),
-        ]
-    )
-    _write(path, _resample(_augment(band, y, sr, rng), sr, 8000), 8000, subtype="ULAW")
+    _write(path, resample(phone_band(y, sr, rng), sr, 8000), 8000, subtype="ULAW")
 
 
 def _white_noise(path: Path, y: np.ndarray, sr: int, rng: np.random.Generator, others: list) -> None:
     from audiomentations import AddGaussianSNR
 
-    _write(path, _augment(AddGaussianSNR(min_snr_db=10.0, max_snr_db=10.0, p=1.0), y, sr, rng), sr)
-
-
-def mix_at_snr(speech: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
-    """``speech`` plus ``noise`` (looped or cut to its length) scaled to ``snr_db`` (RMS over the
-    whole clip, as audiomentations' AddBackgroundNoise measures it)."""
-    noise = np.resize(noise, len(speech))
-    rms = lambda x: float(np.sqrt(np.mean(np.square(x)))) + 1e-12  # noqa: E731
-    return speech + noise * (rms(speech) / rms(noise)) / 10 ** (snr_db / 20)
+    _write(path, run_seeded(AddGaussianSNR(min_snr_db=10.0, max_snr_db=10.0, p=1.0), y, sr, rng), sr)
 
 
 def _babble(path: Path, y: np.ndarray, sr: int, rng: np.random.Generator, others: list) -> None:
@@ -132,31 +76,25 @@ def _babble(path: Path, y: np.ndarray, sr: int, rng: np.random.Generator, others
     if not others:
         raise ValueError("babble needs recordings of other speakers")
     picks = rng.choice(len(others), size=min(4, len(others)), replace=False)
-    voices = [others[i] for i in picks]
-    babble = sum(np.resize(v / (np.sqrt(np.mean(v**2)) + 1e-12), len(y)) for v in voices)
-    _write(path, mix_at_snr(y, babble, 5.0), sr)
+    _write(path, mix_at_snr(y, babble([others[i] for i in picks], len(y), rng), 5.0), sr)
 
 
 def _reverb(path: Path, y: np.ndarray, sr: int, rng: np.random.Generator, others: list) -> None:
     """A reverberant room, RT60 ≈ 0.6 s (audiomentations' RoomSimulator, pyroomacoustics)."""
-    from audiomentations import RoomSimulator
-
-    room = RoomSimulator(
-        calculation_mode="rt60", min_target_rt60=0.6, max_target_rt60=0.6, leave_length_unchanged=True, p=1.0
-    )
-    wet = _augment(room, y, sr, rng)
-    _write(path, wet * (np.max(np.abs(y)) / (np.max(np.abs(wet)) + 1e-12)), sr)
+    _write(path, room(y, sr, rng, (0.6, 0.6)), sr)
 
 
 def _quiet(path: Path, y: np.ndarray, sr: int, rng: np.random.Generator, others: list) -> None:
     from audiomentations import Gain
 
-    _write(path, _augment(Gain(min_gain_db=-30.0, max_gain_db=-30.0, p=1.0), y, sr, rng), sr, subtype="FLOAT")
+    _write(
+        path, run_seeded(Gain(min_gain_db=-30.0, max_gain_db=-30.0, p=1.0), y, sr, rng), sr, subtype="FLOAT"
+    )
 
 
 def _stereo(path: Path, y: np.ndarray, sr: int, rng: np.random.Generator, others: list) -> None:
     """44.1 kHz stereo, the right channel 0.4 ms later (two microphones)."""
-    hi = _resample(y, sr, 44_100)
+    hi = resample(y, sr, 44_100)
     delay = int(0.0004 * 44_100)
     right = np.concatenate([np.zeros(delay, np.float32), hi[:-delay]])
     _write(path, np.stack([hi, right], axis=1), 44_100)
@@ -179,15 +117,6 @@ CONDITIONS: dict[str, Condition] = {
 }
 
 
-def _load(path: Path, sample_rate: int) -> np.ndarray:
-    """Mono float32 at ``sample_rate`` (soundfile; resampled only when the file's rate differs)."""
-    import soundfile as sf
-
-    y, sr = sf.read(path, dtype="float32", always_2d=True)
-    y = y.mean(axis=1)
-    return y if sr == sample_rate else _resample(y, sr, sample_rate)
-
-
 def _degrade_one(
     index: int,
     item: Item,
@@ -204,12 +133,12 @@ def _degrade_one(
         target = copy_path(out_dir, name, item)
         if target.exists():
             continue
-        y = _load(item.path, sample_rate) if y is None else y
+        y = load_mono(item.path, sample_rate) if y is None else y
         rng = np.random.default_rng([seed, index, list(CONDITIONS).index(name)])
         voices = []
         if name == "babble_5db":
             picks = rng.choice(len(others), size=min(8, len(others)), replace=False)
-            voices = [_load(others[j], sample_rate) for j in picks]
+            voices = [load_mono(others[j], sample_rate) for j in picks]
         partial = target.with_name(f".{target.stem}.partial{target.suffix}")  # never a half-written copy
         cond.make(partial, y, sample_rate, rng, voices)
         partial.replace(target)

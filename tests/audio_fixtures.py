@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from ser.degrade import encode_with_av
-from ser.degrade import mix_at_snr as mix  # noqa: F401  (speech over a background)
+from ser.channels import encode_with_av, resample
+from ser.channels import mix_at_snr as mix  # noqa: F401  (speech over a background)
 from ser.synthetic import synth_speech  # noqa: F401  (the tests' speech)
 
 RAVDESS = Path(__file__).resolve().parents[2] / "shared" / "data" / "ravdess"
@@ -27,22 +27,16 @@ def write_format(directory: Path, fmt: str, y: np.ndarray, sr: int) -> Path:
     elif fmt == "ogg":
         sf.write(path, y, sr, format="OGG", subtype="VORBIS")
     elif fmt == "opus":
-        sf.write(path, _resample(y, sr, 48000), 48000, format="OGG", subtype="OPUS")
+        sf.write(path, resample(y, sr, 48000), 48000, format="OGG", subtype="OPUS")
     elif fmt == "mp3":
         sf.write(path, y, sr, format="MP3")
     elif fmt == "m4a":
         encode_with_av(path, y, sr, "ipod", "aac", None)
     elif fmt == "webm":
-        encode_with_av(path, _resample(y, sr, 48000), 48000, "webm", "libopus", None)
+        encode_with_av(path, resample(y, sr, 48000), 48000, "webm", "libopus", None)
     else:
         raise ValueError(fmt)
     return path
-
-
-def _resample(y: np.ndarray, sr: int, target: int) -> np.ndarray:
-    import librosa
-
-    return librosa.resample(y, orig_sr=sr, target_sr=target).astype(np.float32)
 
 
 def coloured_noise(seconds: float, sr: int = 22050, exponent: float = 1.0, seed: int = 0) -> np.ndarray:

@@ -9,8 +9,9 @@ import pytest
 import soundfile as sf
 
 from ser.audio import decode
+from ser.channels import mix_at_snr
 from ser.datasets import Item, manifest_items
-from ser.degrade import CONDITIONS, degrade, mix_at_snr
+from ser.degrade import CONDITIONS, degrade
 from tests.audio_fixtures import synth_speech
 
 SR = 22050

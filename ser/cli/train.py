@@ -10,15 +10,34 @@ import argparse
 import dataclasses
 import json
 import logging
+from typing import Any
 
 from ser.cli import add_corpus_arguments, add_verbose_argument, corpus_items, entry_point, setup_logging
-from ser.config import CNNConfig, ModelConfig, SERConfig
+from ser.config import AugmentConfig, CNNConfig, ModelConfig, SERConfig
 from ser.datasets import manifest_items
 from ser.degrade import CONDITIONS, degrade
 from ser.metrics import format_table
 from ser.registry import FUSION, member_names, member_type
 
 logger = logging.getLogger("train")
+
+
+def parse_settings(cls: type, pairs: list[str]) -> Any:
+    """``cls()`` with ``KEY=VALUE`` overrides, each value read as its field's default is typed
+    (a range as ``low,high``); raises ValueError on an unknown key or a bad value."""
+    defaults = cls()
+    changes: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not hasattr(defaults, key):
+            known = ", ".join(f.name for f in dataclasses.fields(cls))
+            raise ValueError(f"expected KEY=VALUE with KEY one of {known}, got {pair!r}")
+        default = getattr(defaults, key)
+        if isinstance(default, tuple):
+            changes[key] = tuple(float(v) for v in value.split(","))
+        else:
+            changes[key] = type(default)(value)
+    return dataclasses.replace(defaults, **changes)
 
 
 @entry_point
@@ -71,6 +90,20 @@ def main(argv: list[str] | None = None) -> int:
         default=",".join(map(str, tracks_defaults.channels)),
         help="track CNN: filters per conv block, comma-separated",
     )
+    p.add_argument(
+        "--augment",
+        nargs="+",
+        default=[],
+        metavar="KEY=VALUE",
+        help="augmentation settings (ser.config.AugmentConfig), e.g. recipe=basic or speaker_p=0 "
+        "snr_db=5,20 (ranges as low,high)",
+    )
+    p.add_argument(
+        "--balance", action="store_true", help="CNNs: draw training files with equal weight per emotion"
+    )
+    p.add_argument(
+        "--label-smoothing", type=float, default=0.0, help="CNNs: label smoothing of the emotion loss"
+    )
     p.add_argument("--seed", type=int, default=ModelConfig.seed)
     p.add_argument("--name", help="model name recorded in config.json")
     p.add_argument(
@@ -94,7 +127,6 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(args.verbose)
     from ser.training import train  # after setup_logging: it imports TensorFlow
 
-    items = corpus_items(args)
     model_cfg = dataclasses.replace(
         ModelConfig(),
         augment_copies=args.augment_copies,
@@ -105,29 +137,32 @@ def main(argv: list[str] | None = None) -> int:
         input_noise=args.input_noise,
         hidden=tuple(int(h) for h in args.hidden.split(",")),
     )
+    recipe = {"balance": args.balance, "label_smoothing": args.label_smoothing, "seed": args.seed}
     cnn_cfg = dataclasses.replace(
         CNNConfig(),
         epochs=args.cnn_epochs,
         channels=tuple(int(c) for c in args.cnn_channels.split(",")),
         ensemble=args.cnn_ensemble,
-        seed=args.seed,
+        **recipe,
     )
     tracks_cfg = dataclasses.replace(
         tracks_defaults,
         epochs=args.tracks_epochs,
         channels=tuple(int(c) for c in args.tracks_channels.split(",")),
-        seed=args.seed,
+        **recipe,
     )
     try:
         config = SERConfig(
             model=model_cfg,
             cnn=cnn_cfg,
             tracks=tracks_cfg,
+            augment=parse_settings(AugmentConfig, args.augment),
             model_type=args.model_type,
             fusion_members=tuple(args.fusion_members.split(",")),
         )
     except ValueError as err:
         p.error(str(err))
+    items = corpus_items(args)
     logger.info("%d files from %d speakers", len(items), len({it.speaker for it in items}))
     degraded = None
     if args.degraded:

@@ -162,7 +162,7 @@ def heads(
     )
     x = keras.layers.Dropout(config.dropout)(x)
     outputs = {"emotion": keras.layers.Dense(n_classes, activation="softmax", name="emotion")(x)}
-    losses = {"emotion": "categorical_crossentropy"}
+    losses = {"emotion": keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing)}
     weights = {"emotion": 1.0}
     if intensity:
         outputs["intensity"] = keras.layers.Dense(1, activation="sigmoid", name="intensity")(x)

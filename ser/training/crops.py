@@ -1,6 +1,7 @@
 """The crop-training recipe of the convolutional member types (:class:`ser.members.conv.ConvMember`).
 
-Each epoch sees every training file once, as a random one of its clean and augmented versions,
+Each epoch sees every training file once (or, with ``balance``, as many files drawn with equal
+weight per emotion), as a random one of its clean and augmented versions,
 randomly cropped or placed in the crop, masked (SpecAugment) and mixed up. Standardisation
 statistics come from the clean training files only.
 """
@@ -96,7 +97,12 @@ class CropEpochs(keras.utils.PyDataset):
     def on_epoch_end(self) -> None:
         """Draw the next epoch: one augmented crop of every training file, in a new order."""
         cc, rng = self.cc, self.rng
-        files = rng.permutation(self.files)
+        if cc.balance:  # each emotion equally often: draw files with weight 1 / (files of its emotion)
+            labels = self.data.y[self.files]
+            weight = 1.0 / np.bincount(labels, minlength=self.n_classes)[labels]
+            files = rng.choice(self.files, size=len(self.files), p=weight / weight.sum())
+        else:
+            files = rng.permutation(self.files)
         crops = []
         for i in files:
             versions = self.matrices[i]

@@ -43,11 +43,20 @@ class TrainingData:
         classes: list[str],
         cache_dir: str | Path | None = None,
         jobs: int = 1,
+        voices: list[np.ndarray] | None = None,
     ) -> TrainingData:
         """Extract (or read from the cache) every member type's inputs of ``items`` and of
-        ``config.model.augment_copies`` augmented copies of each."""
+        ``config.model.augment_copies`` augmented copies of each; ``voices``: per item, the
+        indices of the items its copies may take babble from (:func:`ser.training.folds.fold_mates`)."""
+        paths = [Path(it.path) for it in items]
         files = dataset_inputs(
-            [it.path for it in items], config, config.model.augment_copies, config.model.seed, cache_dir, jobs
+            paths,
+            config,
+            config.model.augment_copies,
+            config.model.seed,
+            cache_dir,
+            jobs,
+            voices=None if voices is None else [[paths[j] for j in v] for v in voices],
         )
         index = {c: i for i, c in enumerate(classes)}
         known = all(it.intensity in INTENSITIES for it in items)

@@ -22,3 +22,16 @@ def validation_speakers(speakers: list[str], fraction: float = 0.125) -> list[st
     unique = sorted(set(speakers))
     n = max(1, min(len(unique) - 1, max(2, round(fraction * len(unique)))))
     return unique[-n:]
+
+
+def fold_mates(speakers: list[str], n_folds: int) -> list[np.ndarray]:
+    """Per file, the indices of the files of the *other speakers of its own fold*
+    (:func:`speaker_folds`).
+
+    Training copies take background babble from these: whenever a file trains, its whole fold
+    trains, so babble never carries a voice of the fold's test or early-stopping speakers.
+    """
+    speakers_arr = np.asarray(speakers)
+    group = {s: k for k, fold in enumerate(speaker_folds(speakers, n_folds)) for s in fold}
+    fold_of = np.array([group[s] for s in speakers])
+    return [np.flatnonzero((fold_of == fold_of[i]) & (speakers_arr != s)) for i, s in enumerate(speakers)]

@@ -17,6 +17,7 @@ from ser.datasets import Item
 from ser.metrics import plot_confusion
 from ser.training.crossval import bundle_scaler, cross_validate, fit_members, pooled_model
 from ser.training.data import TrainingData
+from ser.training.folds import fold_mates
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,8 @@ def train(
     started = time.perf_counter()
     config = config or SERConfig()
     classes = classes or sorted({it.label for it in items})  # all of RAVDESS: EMOTIONS' order
-    data = TrainingData.from_items(items, config, classes, cache_dir, jobs)
+    speakers = [it.speaker for it in items]
+    data = TrainingData.from_items(items, config, classes, cache_dir, jobs, fold_mates(speakers, n_folds))
     clean_only = dataclasses.replace(config, model=dataclasses.replace(config.model, augment_copies=0))
     copies = {
         name: TrainingData.from_items(copy_items, clean_only, classes, cache_dir, jobs)

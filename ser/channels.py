@@ -1,0 +1,193 @@
+"""How recordings reach us: codecs, the telephone band, background noise and babble, rooms and
+other voices. Pure functions over mono float32 arrays, made with well-kept libraries (PyAV's
+encoders, audiomentations with pyroomacoustics, librosa, Praat through parselmouth).
+
+:mod:`ser.degrade` writes test copies with them; :mod:`ser.augment` makes training copies with
+them. Randomness always comes from the ``rng`` passed in.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+#: The telephone band (Hz) of G.711 narrowband speech.
+PHONE_BAND_HZ = (300.0, 3400.0)
+
+#: Lossy codecs users' recordings come through: ``name -> (container, encoder, sample rate or None
+#: for the input's)``.
+CODECS: dict[str, tuple[str, str, int | None]] = {
+    "mp3": ("mp3", "libmp3lame", None),
+    "aac": ("ipod", "aac", None),
+    "opus": ("webm", "libopus", 48_000),
+}
+
+
+def resample(y: np.ndarray, sr: int, target: int) -> np.ndarray:
+    """``y`` at ``target`` Hz (soxr, high quality), float32."""
+    import librosa
+
+    if sr == target:
+        return y.astype(np.float32, copy=False)
+    return librosa.resample(y, orig_sr=sr, target_sr=target, res_type="soxr_hq").astype(np.float32)
+
+
+def load_mono(path: str | Path, sample_rate: int) -> np.ndarray:
+    """A file as mono float32 at ``sample_rate`` (soundfile; resampled only when its rate differs)."""
+    import soundfile as sf
+
+    y, sr = sf.read(path, dtype="float32", always_2d=True)
+    return resample(y.mean(axis=1), sr, sample_rate)
+
+
+def run_seeded(transform: object, y: np.ndarray, sr: int, rng: np.random.Generator) -> np.ndarray:
+    """Run an audiomentations transform with its randomness (``random``, ``np.random``) seeded
+    from ``rng``."""
+    seed = int(rng.integers(2**31))
+    random.seed(seed)
+    np.random.seed(seed)
+    return transform(samples=y.astype(np.float32), sample_rate=sr)
+
+
+def encode_with_av(
+    target: str | Path | BinaryIO, y: np.ndarray, sr: int, container: str, codec: str, bit_rate: int | None
+) -> None:
+    """Encode mono float audio with PyAV (FFmpeg's encoders, shipped in the wheel) to a path or a
+    binary file object."""
+    import av
+
+    with av.open(target if not isinstance(target, Path) else str(target), mode="w", format=container) as out:
+        stream = out.add_stream(codec, rate=sr)
+        stream.layout = "mono"
+        if bit_rate:
+            stream.bit_rate = bit_rate
+        for i in range(0, len(y), 1024):
+            frame = av.AudioFrame.from_ndarray(
+                y[None, i : i + 1024].astype(np.float32), format="flt", layout="mono"
+            )
+            frame.sample_rate = sr
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+
+
+def codec_roundtrip(y: np.ndarray, sr: int, codec: str, bit_rate: int) -> np.ndarray:
+    """``y`` encoded with ``codec`` (a key of :data:`CODECS`) at ``bit_rate`` bit/s and decoded
+    back (PyAV), mono at ``sr``; the length may differ by the codec's padding."""
+    from ser.audio import decode
+
+    container, encoder, rate = CODECS[codec]
+    buffer = io.BytesIO()
+    encode_with_av(buffer, resample(y, sr, rate or sr), rate or sr, container, encoder, bit_rate)
+    samples, decoded_sr, _ = decode(buffer.getvalue())
+    return resample(samples.mean(axis=1), decoded_sr, sr)
+
+
+def phone_band(
+    y: np.ndarray, sr: int, rng: np.random.Generator, edges_hz: tuple[float, float] = PHONE_BAND_HZ
+) -> np.ndarray:
+    """Band-limit ``y`` to ``edges_hz`` (24 dB/octave high- and low-pass, audiomentations)."""
+    from audiomentations import Compose, HighPassFilter, LowPassFilter
+
+    low, high = edges_hz
+    band = Compose(
+        [
+            HighPassFilter(min_cutoff_freq=low, max_cutoff_freq=low, min_rolloff=24, max_rolloff=24, p=1.0),
+            LowPassFilter(min_cutoff_freq=high, max_cutoff_freq=high, min_rolloff=24, max_rolloff=24, p=1.0),
+        ]
+    )
+    return run_seeded(band, y, sr, rng)
+
+
+def telephone(
+    y: np.ndarray, sr: int, rng: np.random.Generator, edges_hz: tuple[float, float] = PHONE_BAND_HZ
+) -> np.ndarray:
+    """The telephone channel heard at ``sr``: the band, 8 kHz, 8-bit μ-law (G.711), and back."""
+    import librosa
+
+    narrow = resample(phone_band(y, sr, rng, edges_hz), sr, 8000)
+    peak = float(np.max(np.abs(narrow))) + 1e-12
+    coded = librosa.mu_expand(
+        librosa.mu_compress(narrow / peak, mu=255, quantize=True), mu=255, quantize=True
+    )
+    return resample(coded.astype(np.float32) * peak, 8000, sr)
+
+
+def mix_at_snr(speech: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
+    """``speech`` plus ``noise`` (looped or cut to its length) scaled to ``snr_db`` (RMS over the
+    whole clip, as audiomentations' AddBackgroundNoise measures it)."""
+    noise = np.resize(noise, len(speech))
+    rms = lambda x: float(np.sqrt(np.mean(np.square(x)))) + 1e-12  # noqa: E731
+    return speech + noise * (rms(speech) / rms(noise)) / 10 ** (snr_db / 20)
+
+
+def babble(voices: Sequence[np.ndarray], length: int, rng: np.random.Generator) -> np.ndarray:
+    """Several people talking at once: ``voices`` at equal level, each looped to ``length``
+    samples from a random starting point, summed."""
+    if not voices:
+        raise ValueError("babble needs recordings of other speakers")
+    out = np.zeros(length, np.float32)
+    for v in voices:
+        v = np.roll(np.resize(v, length), int(rng.integers(length)))
+        out += v / (np.sqrt(np.mean(np.square(v))) + 1e-12)
+    return out
+
+
+def room(y: np.ndarray, sr: int, rng: np.random.Generator, rt60_s: tuple[float, float]) -> np.ndarray:
+    """``y`` played in a random shoebox room with a reverberation time drawn from ``rt60_s``
+    (audiomentations' RoomSimulator, pyroomacoustics), at the original peak level.
+
+    The late tail comes from pyroomacoustics' ray tracer, which draws from its own unseeded
+    random generator: the same ``rng`` gives the same room, not the same samples.
+    """
+    from audiomentations import RoomSimulator
+
+    sim = RoomSimulator(
+        calculation_mode="rt60",
+        min_target_rt60=rt60_s[0],
+        max_target_rt60=rt60_s[1],
+        leave_length_unchanged=True,
+        p=1.0,
+    )
+    wet = run_seeded(sim, y, sr, rng)
+    return wet * (np.max(np.abs(y)) / (np.max(np.abs(wet)) + 1e-12))
+
+
+def change_speaker(
+    y: np.ndarray,
+    sr: int,
+    formant_ratio: float = 1.0,
+    pitch_factor: float = 1.0,
+    range_factor: float = 1.0,
+    duration_factor: float = 1.0,
+) -> np.ndarray:
+    """Another voice saying the same thing: Praat's "Change gender" (PSOLA, through parselmouth).
+
+    Args:
+        y: Mono speech.
+        sr: Its sample rate (Hz).
+        formant_ratio: Formant frequencies × this (a shorter or longer vocal tract).
+        pitch_factor: Median F0 × this (formants kept).
+        range_factor: F0 excursions around the median × this (livelier or flatter melody).
+        duration_factor: Duration × this (slower above 1), pitch kept.
+
+    Returns:
+        Mono float32 at ``sr``; ``y`` unchanged in pitch when Praat finds no voiced frame.
+    """
+    import parselmouth
+    from parselmouth.praat import call, run
+
+    # PSOLA draws random numbers in unvoiced stretches: seed Praat from the signal for repeatability
+    run(f"random_initializeWithSeedUnsafelyButPredictably ({zlib.crc32(y.tobytes())})")
+    sound = parselmouth.Sound(y.astype(np.float64), sampling_frequency=sr)
+    median = call(sound.to_pitch(), "Get quantile", 0, 0, 0.5, "Hertz")
+    new_median = median * pitch_factor if np.isfinite(median) else 0.0
+    out = call(sound, "Change gender", 75, 600, formant_ratio, new_median, range_factor, duration_factor)
+    return out.values[0].astype(np.float32)
