@@ -153,3 +153,45 @@ def format_models_table(models: dict[str, dict]) -> str:
         folds = [f"{v:.1%}" for v in s["uar"]["folds"]]
         rows.append(f"| {name} | " + " | ".join(cells + folds) + " |")
     return "\n".join(rows)
+
+
+def run_summary(metrics: dict[str, Any]) -> dict[str, float | None]:
+    """One training run's headline numbers from its ``metrics.json``: CV UAR and intensity
+    accuracy, each development corpus's UAR (calm counted as neutral where that rule applies)
+    and "high" precision, the mean and worst UAR drop over the degraded conditions, and the CV's
+    ECE (after the shipped temperature)."""
+    uar = metrics["summary"]["uar"]["mean"]
+    row: dict[str, float | None] = {
+        "cv_uar": uar,
+        "intensity": metrics["summary"].get("intensity_accuracy", {}).get("mean"),
+        "cv_ece": metrics.get("calibration", {}).get("after", {}).get("ece"),
+    }
+    for name, result in metrics.get("cross_corpus", {}).items():
+        scored = result.get("calm_as_neutral", result["strict"])
+        row[f"{name}_uar"] = scored["uar"]
+        high = scored.get("calibration", {}).get("levels", {}).get("high", {})
+        row[f"{name}_high_precision"] = high.get("precision")
+    drops = {n: uar - d["summary"]["uar"]["mean"] for n, d in metrics.get("degraded", {}).items()}
+    if drops:
+        row["degraded_mean_drop"] = float(np.mean(list(drops.values())))
+        row["degraded_worst_drop"] = max(drops.values())
+        row.update({f"drop_{n}": v for n, v in drops.items()})
+    return row
+
+
+def comparison_table(runs: dict[str, dict[str, Any]]) -> str:
+    """A Markdown table of :func:`run_summary` for each named run's metrics, one row per run,
+    percentages for scores and drops (points), plain numbers for the ECE."""
+    rows = {name: run_summary(m) for name, m in runs.items()}
+    columns = list(dict.fromkeys(k for r in rows.values() for k in r))
+
+    def cell(key: str, value: float | None) -> str:
+        if value is None:
+            return "–"
+        return f"{value:.3f}" if key.endswith("ece") else f"{100 * value:.1f}"
+
+    lines = ["| run | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    lines += [
+        f"| {name} | " + " | ".join(cell(k, r.get(k)) for k in columns) + " |" for name, r in rows.items()
+    ]
+    return "\n".join(lines)

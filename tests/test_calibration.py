@@ -70,3 +70,34 @@ def test_perfectly_calibrated_answers_have_small_ece():
     confidence = rng.uniform(0.2, 1.0, size=20000)
     correct = rng.uniform(size=confidence.size) < confidence  # right exactly as often as it says
     assert expected_calibration_error(confidence, correct) < 0.02
+
+
+def test_runs_compare_on_cv_dev_corpora_and_degraded_copies():
+    from ser.metrics import comparison_table, run_summary
+
+    def metrics(uar: float, dev: float, noisy: float) -> dict:
+        return {
+            "summary": {"uar": {"mean": uar}, "intensity_accuracy": {"mean": 0.76}},
+            "calibration": {"after": {"ece": 0.04}},
+            "cross_corpus": {
+                "ased-dev": {
+                    "strict": {"uar": dev - 0.05},
+                    "calm_as_neutral": {"uar": dev, "calibration": {"levels": {"high": {"precision": 0.5}}}},
+                }
+            },
+            "degraded": {
+                "noise": {"summary": {"uar": {"mean": noisy}}},
+                "mp3": {"summary": {"uar": {"mean": uar}}},
+            },
+        }
+
+    row = run_summary(metrics(0.68, 0.40, 0.58))
+    assert row["ased-dev_uar"] == 0.40 and row["ased-dev_high_precision"] == 0.5
+    assert row["degraded_worst_drop"] == pytest.approx(0.10) and row["degraded_mean_drop"] == pytest.approx(
+        0.05
+    )
+    table = comparison_table({"before": metrics(0.68, 0.36, 0.57), "after": metrics(0.67, 0.45, 0.64)})
+    header, _, before, after = table.splitlines()
+    assert header.startswith("| run | cv_uar | intensity | cv_ece | ased-dev_uar")
+    assert before.startswith("| before | 68.0 | 76.0 | 0.040 | 36.0 | 50.0") and "| 11.0 |" in before
+    assert after.startswith("| after | 67.0 |") and "| 3.0 |" in after

@@ -248,3 +248,34 @@ def test_fusion_bundle_without_its_scaler_is_refused(toy_bundle, tmp_path):
     (broken / SCALER_FILE).unlink()
     with pytest.raises(BundleError, match="scaler.json"):
         load_bundle(broken)
+
+
+def test_balanced_epochs_draw_every_emotion_equally_often_and_label_smoothing_softens_the_loss():
+    import keras
+
+    from ser.training.crops import CropEpochs
+    from ser.training.data import TrainingData
+
+    y = np.array([0] * 10 + [1] * 20 + [2] * 20)  # class 0 (like neutral) has half the files
+    tracks = [[np.zeros((16, 50), np.float16)] for _ in y]
+    data = TrainingData({"tracks": tracks}, y, np.array(["a"] * len(y)))
+    plain = CNNConfig(frames=32, batch_size=50, mixup_alpha=0.0)
+    counts = {}
+    for balance in (False, True):
+        cc = CNNConfig(frames=32, batch_size=50, mixup_alpha=0.0, balance=balance)
+        epochs = CropEpochs(data, tracks, np.arange(len(y)), 3, cc, np.random.default_rng(0), None)
+        drawn = []
+        for _ in range(40):
+            drawn.append(epochs[0][1]["emotion"].argmax(axis=1))
+            epochs.on_epoch_end()
+        counts[balance] = np.bincount(np.concatenate(drawn), minlength=3) / (40 * len(y))
+    assert counts[False] == pytest.approx([0.2, 0.4, 0.4])
+    assert counts[True] == pytest.approx([1 / 3] * 3, abs=0.03)
+
+    model = TRACK_CNN.build(4, 3, np.zeros(4), np.ones(4), 10, plain, intensity=False)
+    smoothed = TRACK_CNN.build(
+        4, 3, np.zeros(4), np.ones(4), 10, CNNConfig(frames=32, label_smoothing=0.2), intensity=False
+    )
+    truth, answer = np.array([[1.0, 0.0, 0.0]]), np.array([[0.999, 0.0005, 0.0005]])
+    assert float(keras.ops.convert_to_numpy(model.loss["emotion"](truth, answer))) < 0.01
+    assert float(keras.ops.convert_to_numpy(smoothed.loss["emotion"](truth, answer))) > 0.5
