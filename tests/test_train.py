@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from ser.bundle import BUNDLE_FILES, load_bundle
+from ser.config import SERConfig
 from ser.datasets import manifest_items, parse_ravdess_name, ravdess_items
 from ser.training.folds import speaker_folds, validation_speakers
 from tests.audio_fixtures import RAVDESS
@@ -85,6 +86,14 @@ def test_training_writes_a_complete_valid_bundle(toy_bundle):
     assert set(metrics["degraded"]) == {"phone_8k", "white_noise_10db"}
     for result in metrics["degraded"].values():
         assert len(result["folds"]) == 3 and 0 <= result["summary"]["uar"]["mean"] <= 1
+        # and how far its confidence levels can be trusted there
+        assert 0 <= result["calibration"]["ece"] <= 1
+        assert set(result["calibration"]["levels"]) == {"high", "medium", "low"}
+    # the augmentation recipe the copies were made with travels with the model
+    assert (
+        SERConfig.from_dict(json.loads((toy_bundle / "config.json").read_text())).augment
+        == TOY_CONFIG.augment
+    )
 
 
 def test_degraded_copies_must_line_up_with_the_training_files(toy_corpus):

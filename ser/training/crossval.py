@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ser.calibration import cross_fitted_temperature
+from ser.calibration import apply_temperature, cross_fitted_temperature, report_of
 from ser.config import SERConfig
 from ser.emotions import is_strong
 from ser.fusion import average_models, predict_outputs
@@ -105,7 +105,8 @@ def cross_validate(
     Args:
         degraded: By condition (:mod:`ser.degrade`), the degraded copies of every file, in the
             order of ``data``: each fold's model is also scored on its test files' copies
-            (test side only; never fitted on), reported under ``degraded``.
+            (test side only; never fitted on), reported under ``degraded`` with the ECE and
+            each confidence level's precision at the fitted temperature (``calibration``).
     """
     degraded = degraded or {}
     for name, copies in degraded.items():
@@ -113,6 +114,7 @@ def cross_validate(
             raise ValueError(f"the {name} copies do not line up with the training files")
     folds, y_true, y_pred, oof = [], [], [], []
     degraded_folds: dict[str, list[dict[str, float]]] = {name: [] for name in degraded}
+    degraded_probs: dict[str, list[np.ndarray]] = {name: [] for name in degraded}
     members: dict[str, list[dict[str, float]]] = {}
     for k, test_speakers in enumerate(speaker_folds(data.speakers.tolist(), n_folds)):
         test = np.isin(data.speakers, test_speakers)
@@ -126,6 +128,7 @@ def cross_validate(
         for name, copies in degraded.items():
             out = predict_members(fitted, copies, test, config)[config.model_type]
             degraded_folds[name].append(_fold_scores(copies, test, out, len(classes)))
+            degraded_probs[name].append(out["emotion"])
             logger.info("fold %d %s: UAR %.3f", k + 1, name, degraded_folds[name][-1]["uar"])
         logger.info(
             "fold %d/%d test=%s: %s",
@@ -162,8 +165,13 @@ def cross_validate(
         "calibration": calibration,
     }
     if degraded:
+        t = calibration["temperature"]
         metrics["degraded"] = {
-            name: {"folds": fold_list, "summary": summarise_folds(fold_list)}
+            name: {
+                "folds": fold_list,
+                "summary": summarise_folds(fold_list),
+                "calibration": report_of(apply_temperature(np.concatenate(degraded_probs[name]), t), y_true),
+            }
             for name, fold_list in degraded_folds.items()
         }
     if len(members) > 1:
