@@ -220,6 +220,8 @@ class CNNConfig:
         time_masks: SpecAugment time masks per crop, each up to ``time_mask_frames`` wide.
         time_mask_frames: Widest time mask (frames).
         intensity_weight: Loss weight of the intensity head (normal/strong), when labels have it.
+        clean_weight: How much likelier each epoch is to take a file's clean version than any one
+            of its augmented copies (1: all versions alike).
         balance: Draw each epoch's files with equal weight per emotion (RAVDESS has half as many
             neutral files as each other emotion) instead of each file once.
         label_smoothing: Label smoothing of the emotion loss (0: none).
@@ -242,6 +244,7 @@ class CNNConfig:
     time_masks: int = 2
     time_mask_frames: int = 24
     intensity_weight: float = 0.5
+    clean_weight: float = 1.0
     balance: bool = False
     label_smoothing: float = 0.0
     ensemble: int = 1

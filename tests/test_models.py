@@ -279,3 +279,26 @@ def test_balanced_epochs_draw_every_emotion_equally_often_and_label_smoothing_so
     truth, answer = np.array([[1.0, 0.0, 0.0]]), np.array([[0.999, 0.0005, 0.0005]])
     assert float(keras.ops.convert_to_numpy(model.loss["emotion"](truth, answer))) < 0.01
     assert float(keras.ops.convert_to_numpy(smoothed.loss["emotion"](truth, answer))) > 0.5
+
+
+def test_clean_weight_makes_epochs_take_the_clean_version_that_much_more_often():
+    from ser.training.crops import CropEpochs
+    from ser.training.data import TrainingData
+
+    y = np.arange(40) % 2
+    # version k of every file is filled with k: a crop's value says which version it came from
+    versions = [[np.full((16, 40), k, np.float16) for k in range(9)] for _ in y]
+    data = TrainingData({"tracks": versions}, y, np.array(["a"] * len(y)))
+    shares = {}
+    for clean_weight in (1.0, 4.0):
+        cc = CNNConfig(
+            frames=32, batch_size=40, mixup_alpha=0.0, freq_masks=0, time_masks=0, clean_weight=clean_weight
+        )
+        epochs = CropEpochs(data, versions, np.arange(len(y)), 2, cc, np.random.default_rng(0), None)
+        taken = []
+        for _ in range(100):
+            taken.append(epochs[0][0][:, 0, 0])
+            epochs.on_epoch_end()
+        shares[clean_weight] = float(np.mean(np.concatenate(taken) == 0))
+    assert shares[1.0] == pytest.approx(1 / 9, abs=0.02)
+    assert shares[4.0] == pytest.approx(4 / 12, abs=0.03)

@@ -102,6 +102,12 @@ def main(argv: list[str] | None = None) -> int:
         "--balance", action="store_true", help="CNNs: draw training files with equal weight per emotion"
     )
     p.add_argument(
+        "--clean-weight",
+        type=float,
+        default=CNNConfig.clean_weight,
+        help="CNNs: how much likelier an epoch takes a file's clean version than one augmented copy",
+    )
+    p.add_argument(
         "--label-smoothing", type=float, default=0.0, help="CNNs: label smoothing of the emotion loss"
     )
     p.add_argument("--seed", type=int, default=ModelConfig.seed)
@@ -137,7 +143,12 @@ def main(argv: list[str] | None = None) -> int:
         input_noise=args.input_noise,
         hidden=tuple(int(h) for h in args.hidden.split(",")),
     )
-    recipe = {"balance": args.balance, "label_smoothing": args.label_smoothing, "seed": args.seed}
+    recipe = {
+        "clean_weight": args.clean_weight,
+        "balance": args.balance,
+        "label_smoothing": args.label_smoothing,
+        "seed": args.seed,
+    }
     cnn_cfg = dataclasses.replace(
         CNNConfig(),
         epochs=args.cnn_epochs,

@@ -1,7 +1,8 @@
 """The crop-training recipe of the convolutional member types (:class:`ser.members.conv.ConvMember`).
 
 Each epoch sees every training file once (or, with ``balance``, as many files drawn with equal
-weight per emotion), as a random one of its clean and augmented versions,
+weight per emotion), as a random one of its clean and augmented versions (the clean one
+``clean_weight`` times likelier),
 randomly cropped or placed in the crop, masked (SpecAugment) and mixed up. Standardisation
 statistics come from the clean training files only.
 """
@@ -106,7 +107,12 @@ class CropEpochs(keras.utils.PyDataset):
         crops = []
         for i in files:
             versions = self.matrices[i]
-            spec = versions[rng.integers(len(versions))].astype(np.float32)
+            if cc.clean_weight == 1.0:
+                k = rng.integers(len(versions))
+            else:  # the clean version (first) clean_weight times likelier than each copy
+                weight = np.r_[cc.clean_weight, np.ones(len(versions) - 1)]
+                k = rng.choice(len(versions), p=weight / weight.sum())
+            spec = versions[k].astype(np.float32)
             offset = int(rng.integers(abs(spec.shape[1] - cc.frames) + 1))
             crops.append(frame_crop(spec, cc.frames, offset, fill=self.fill))
         x = spec_augment(
