@@ -11,6 +11,7 @@ from pathlib import Path
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from ser.bundle import Bundle, uses_scaler
+from ser.config import SERConfig
 from ser.metrics import format_models_table, format_table
 from ser.presentation import emoji
 
@@ -101,4 +102,36 @@ def render_card(bundle: Bundle, repo_id: str, template: Path = TEMPLATE) -> Mode
         calibration=metrics.get("calibration"),
         summary=metrics.get("summary"),
         sample_rate=config.audio.sample_rate,
+        augmentation=augmentation_text(config),
+    )
+
+
+def augmentation_text(config: SERConfig) -> str:
+    """The card's sentence on how the training copies were made (:class:`ser.config.AugmentConfig`)."""
+    a, copies = config.augment, config.model.augment_copies
+    if a.recipe == "basic":
+        return (
+            f"{copies} augmented copies of each training file (never of a test file): Gaussian noise "
+            "at 10–40 dB SNR, time stretch, ±2 semitones of pitch and a random low-pass."
+        )
+    steps = [
+        f"another voice ({a.speaker_p:.0%}: Praat's PSOLA, formants × {a.formant_ratio[0]:g}–{a.formant_ratio[1]:g}, "
+        f"median pitch ±{a.pitch_semitones:g} semitones, melody range × {a.pitch_range[0]:g}–{a.pitch_range[1]:g}, "
+        f"tempo × {a.tempo[0]:g}–{a.tempo[1]:g})",
+        f"a room ({a.room_p:.0%}: RT60 {a.rt60_s[0]:g}–{a.rt60_s[1]:g} s, pyroomacoustics)",
+        f"background ({a.noise_p:.0%}: babble of other training speakers of the same fold or coloured "
+        f"noise, {a.snr_db[0]:g}–{a.snr_db[1]:g} dB SNR)",
+        f"a channel ({a.channel_p:.0%}: the telephone band at 8 kHz μ-law, or MP3/AAC/Opus at 16–96 kbit/s)",
+    ]
+    clean = {c.clean_weight for c in (config.cnn, config.tracks)}
+    weighting = (
+        f"; each epoch takes a file's clean version {clean.pop():g}× as often as one copy"
+        if clean != {1.0}
+        else ""
+    )
+    return (
+        f"{copies} augmented copies of each training file (never of a test file), each through "
+        + ", then ".join(steps)
+        + weighting
+        + "."
     )
