@@ -27,7 +27,7 @@ import numpy as np
 from sklearn.covariance import LedoitWolf
 from sklearn.metrics import roc_auc_score
 
-from ser.calibration import HIGH
+from ser.calibration import HIGH_CONFIDENCE
 from ser.cli import entry_point, setup_logging
 from ser.datasets import manifest_items, ravdess_items
 from ser.fusion import predict_outputs
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         confidence = fused.max(axis=1)
         agree = -_js(parts[0], parts[1]) if len(parts) == 2 else np.zeros(len(fused))
         distance = _distance(reference, np.array([a.inputs.vectors.mean(axis=0) for a in analyses]))
-        high = confidence >= HIGH
+        high = confidence >= HIGH_CONFIDENCE
         same = (
             parts[0].argmax(axis=1) == parts[1].argmax(axis=1)
             if len(parts) == 2

@@ -16,7 +16,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
-from ser.audio import Audio, AudioError, decode, prepare
+from ser.audio import Audio, AudioError, decode, downmix, prepare
 from ser.augment import augment
 from ser.channels import resample
 from ser.config import SERConfig
@@ -31,8 +31,8 @@ logger = logging.getLogger(__name__)
 FileInputs = dict[str, list[np.ndarray]]
 
 #: Bump when what a cache file holds changes (2: acoustic tracks added; 3: one array per member
-#: type and version).
-CACHE_FORMAT = 3
+#: type and version; 4: channels aligned before the downmix, :func:`ser.audio.downmix`).
+CACHE_FORMAT = 4
 
 
 def clip_inputs(audio: Audio, config: SERConfig) -> dict[str, np.ndarray]:
@@ -80,7 +80,7 @@ def _inputs_of(
 ) -> FileInputs:
     try:
         samples, sr, fmt = decode(raw, config.audio)
-        mono = samples.mean(axis=1)
+        mono = downmix(samples, sr)
         rows = [clip_inputs(prepare(mono, sr, config.audio, fmt=fmt), config)]
     except AudioError as err:  # a training or test file must be usable: say which one is not
         raise DatasetError(f"{name}: {err}") from err

@@ -15,7 +15,9 @@ from ser.audio import (
     TooShortError,
     UnreadableAudioError,
     UnsupportedFormatError,
+    downmix,
     load_audio,
+    prepare,
 )
 from ser.config import AudioConfig
 from tests.audio_fixtures import synth_speech, tone, write_format
@@ -246,3 +248,20 @@ def test_every_error_is_a_value_error_subclass():
         UnsupportedFormatError,
     ):
         assert issubclass(cls, AudioError)
+
+
+@pytest.mark.parametrize("delay_samples", [0, 18, -7])
+def test_two_microphones_apart_add_up_instead_of_making_a_comb_filter(delay_samples):
+    sr = 44100
+    y = synth_speech(2.0, sr)
+    stereo = np.stack([y, np.roll(y, delay_samples)], axis=1)  # 18 samples: 0.4 ms, ~14 cm
+    assert np.corrcoef(downmix(stereo, sr), y)[0, 1] > 0.999
+    if delay_samples:
+        assert np.corrcoef(stereo.mean(axis=1), y)[0, 1] < 0.95  # what a plain mean did
+    prepared = prepare(stereo, sr).signal
+    assert np.corrcoef(prepared, prepare(y, sr).signal)[0, 1] > 0.999
+
+
+def test_a_channel_with_inverted_polarity_does_not_cancel_the_other():
+    y = synth_speech(1.0)
+    assert np.allclose(downmix(np.stack([y, -y], axis=1), 22050), y, atol=1e-5)
