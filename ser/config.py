@@ -221,7 +221,8 @@ class CNNConfig:
         time_mask_frames: Widest time mask (frames).
         intensity_weight: Loss weight of the intensity head (normal/strong), when labels have it.
         clean_weight: How much likelier each epoch is to take a file's clean version than any one
-            of its augmented copies (1: all versions alike).
+            of its augmented copies (1: all versions alike, as bundles before 0.5 were trained; 4
+            with 8 copies: the clean version a third of the time).
         balance: Draw each epoch's files with equal weight per emotion (RAVDESS has half as many
             neutral files as each other emotion) instead of each file once.
         label_smoothing: Label smoothing of the emotion loss (0: none).
@@ -244,7 +245,7 @@ class CNNConfig:
     time_masks: int = 2
     time_mask_frames: int = 24
     intensity_weight: float = 0.5
-    clean_weight: float = 1.0
+    clean_weight: float = 4.0
     balance: bool = False
     label_smoothing: float = 0.0
     ensemble: int = 1
@@ -329,7 +330,8 @@ class SERConfig:
             model["hidden"] = tuple(model["hidden"])
         convs = {}
         for key in ("cnn", "tracks"):
-            conv = dict(data.get(key, {}))
+            # bundles from before these fields took every version alike
+            conv = {"clean_weight": 1.0, **data.get(key, {})}
             if "channels" in conv:
                 conv["channels"] = tuple(conv["channels"])
             convs[key] = conv
