@@ -141,8 +141,7 @@ class MLP(MemberType):
             f"- **MLP:** Dense {'-'.join(map(str, mc.hidden))} (BatchNorm, ReLU, dropout {mc.dropout}, "
             f"L2 {mc.l2}), softmax\n  over {n_classes}; {mc.ensemble} seed(s) averaged. Adam, "
             "ReduceLROnPlateau, early\n  stopping on held-out *training* actors, class weights; "
-            f"{mc.augment_copies} augmented copies\n  (noise, time stretch, pitch shift, low-pass) of "
-            "each training file. The final model is trained\n  on all the training actors for "
+            f"{mc.augment_copies} augmented copies\n  of each training file (see Augmentation). The final model is trained\n  on all the training actors for "
             f"{final_epochs} epochs (the median best epoch of the folds)."
         )
 
