@@ -14,7 +14,8 @@ Data flows one way: audio → features → model inputs → model → result. Mo
 - :mod:`ser.inputs`        every input a model takes, per analysis window, from one STFT
 - :mod:`ser.layers`        custom Keras layers (saved by name) · :mod:`ser.fusion` pooling models
 - :mod:`ser.extraction`    training inputs of many files: parallel, cached, augmented copies
-- :mod:`ser.augment`       waveform augmentation, SpecAugment and mixup
+- :mod:`ser.augment`       training copies (basic and world recipes), SpecAugment and mixup
+- :mod:`ser.channels`      how recordings reach us: codecs, telephone, noise, babble, rooms, voices
 - :mod:`ser.datasets`      RAVDESS names and CSV manifests
 - :mod:`ser.training`      data assembly, folds, crop training, cross-validation, the pipeline
 - :mod:`ser.calibration`   confidence levels, temperature scaling, ECE, each level's precision
@@ -45,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 # TensorFlow's C++ and absl logs are noise for the people using ser; `--verbose` brings them back.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 __all__ = ["Predictor", "SERError", "__version__"]
 
 if TYPE_CHECKING:
