@@ -13,8 +13,8 @@ corpus lies from the training recordings (share beyond the 95th percentile of un
 speakers' distances, from speaker-disjoint folds), and how often "high" answers are right among
 all, members agreeing, and typical clips.
 
-Example:
-    python scripts/confidence_probe.py --train ../shared/data/ravdess \\
+Example (the training recordings by --data or --manifest, the corpora to probe by --dev):
+    python scripts/confidence_probe.py --data ../shared/data/ravdess \\
         --dev ../shared/data/ased-dev/manifest.csv --dev ../shared/data/emotiontts-ko/manifest.csv
 """
 
@@ -27,11 +27,12 @@ import numpy as np
 from sklearn.covariance import LedoitWolf
 from sklearn.metrics import roc_auc_score
 
+from ser.batch import analyse_file
 from ser.calibration import HIGH_CONFIDENCE
-from ser.cli import entry_point, setup_logging
-from ser.datasets import manifest_items, ravdess_items
+from ser.cli import add_corpus_arguments, corpus_items, entry_point, setup_logging
+from ser.datasets import manifest_items
 from ser.fusion import predict_outputs
-from ser.inference import Predictor, _safe_analyse
+from ser.inference import Predictor
 from ser.inputs import concatenate
 from ser.training.folds import speaker_folds
 
@@ -39,7 +40,7 @@ from ser.training.folds import speaker_folds
 def _analyse(predictor: Predictor, paths: list[Path], jobs: int) -> list:
     from joblib import Parallel, delayed
 
-    return Parallel(n_jobs=jobs)(delayed(_safe_analyse)(str(p), predictor.config) for p in paths)
+    return Parallel(n_jobs=jobs)(delayed(analyse_file)(str(p), predictor.config) for p in paths)
 
 
 def _distance_model(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, LedoitWolf]:
@@ -75,19 +76,19 @@ def _rate(correct: np.ndarray, mask: np.ndarray) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model-dir", help="bundle folder (default: the bundled model)")
-    p.add_argument("--train", required=True, help="the RAVDESS folder the bundle was trained on")
+    add_corpus_arguments(p, actors="1-20")  # the training recordings: --data RAVDESS or --manifest
     p.add_argument("--dev", action="append", required=True, help="path,label[,speaker] manifest (repeatable)")
     p.add_argument("--jobs", type=int, default=1, help="feature-extraction processes")
     args = p.parse_args(argv)
     setup_logging()
     predictor = Predictor(args.model_dir)
     members = [layer for layer in predictor.bundle.model.layers if hasattr(layer, "layers")]
-    training_items = ravdess_items(args.train)
+    training_items = corpus_items(args)
     train = _analyse(predictor, [it.path for it in training_items], args.jobs)
     speakers = np.array([it.speaker for it in training_items])
     x_train = np.array([a.inputs.vectors.mean(axis=0) for a in train])
     held_out = np.zeros(len(x_train))
-    for fold in speaker_folds(list(speakers), 5):
+    for fold in speaker_folds(list(speakers), min(5, len(set(speakers)))):
         test = np.isin(speakers, fold)
         held_out[test] = _distance(_distance_model(x_train[~test]), x_train[test])
     reference = _distance_model(x_train)

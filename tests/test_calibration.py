@@ -101,3 +101,17 @@ def test_runs_compare_on_cv_dev_corpora_and_degraded_copies():
     assert header.startswith("| run | cv_uar | intensity | cv_ece | ased-dev_uar")
     assert before.startswith("| before | 68.0 | 76.0 | 0.040 | 36.0 | 50.0") and "| 11.0 |" in before
     assert after.startswith("| after | 67.0 |") and "| 3.0 |" in after
+
+
+def test_the_confidence_probe_scores_each_signal_on_a_labelled_corpus(toy_bundle, toy_corpus):
+    from tests.util import run_script
+
+    done = run_script(
+        "confidence_probe.py", "--model-dir", toy_bundle, "--manifest", toy_corpus, "--dev", toy_corpus
+    )
+    assert done.returncode == 0, done.stderr
+    header, rule, row = [line for line in done.stdout.splitlines() if line.startswith("|")]
+    assert "AUROC confidence" in header and "AUROC members agree" in header and "AUROC typical" in header
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[0] == toy_corpus.parent.name
+    assert 0.0 <= float(cells[2]) <= 1.0 and 0.0 <= float(cells[4]) <= 1.0  # AUROCs
