@@ -4,6 +4,7 @@ mixup for crops."""
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Sequence
 from pathlib import Path
@@ -92,7 +93,7 @@ def _world(
         snr = float(rng.uniform(*c.snr_db))
         if voices and rng.random() < c.babble_share:
             picks = rng.choice(len(voices), size=min(int(rng.integers(3, 7)), len(voices)), replace=False)
-            crowd = channels.babble([channels.load_mono(voices[i], sr) for i in picks], len(y), rng)
+            crowd = channels.babble([_voice(voices[i], sr) for i in picks], len(y), rng)
             y = channels.mix_at_snr(y, crowd, snr)
         else:
             noise = AddColorNoise(min_snr_db=snr, max_snr_db=snr, min_f_decay=-6.0, max_f_decay=6.0, p=1.0)
@@ -105,6 +106,15 @@ def _world(
             codec = str(rng.choice(list(CODEC_BIT_RATES)))
             y = channels.codec_roundtrip(y, sr, codec, int(rng.choice(CODEC_BIT_RATES[codec])))
     return y.astype(np.float32)
+
+
+@functools.lru_cache(maxsize=256)
+def _voice(path: str | Path, sr: int) -> np.ndarray:
+    """A babble voice, decoded once per worker: a fold's few hundred files are drawn again and
+    again by its other files' copies (read-only, ~0.3 MB each)."""
+    y = channels.load_mono(path, sr)
+    y.flags.writeable = False
+    return y
 
 
 def spec_augment(

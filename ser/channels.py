@@ -17,6 +17,8 @@ from typing import BinaryIO
 
 import numpy as np
 
+from ser.audio import decode, downmix, resample
+
 #: The telephone band (Hz) of G.711 narrowband speech.
 PHONE_BAND_HZ = (300.0, 3400.0)
 
@@ -29,21 +31,13 @@ CODECS: dict[str, tuple[str, str, int | None]] = {
 }
 
 
-def resample(y: np.ndarray, sr: int, target: int) -> np.ndarray:
-    """``y`` at ``target`` Hz (soxr, high quality), float32."""
-    import librosa
-
-    if sr == target:
-        return y.astype(np.float32, copy=False)
-    return librosa.resample(y, orig_sr=sr, target_sr=target, res_type="soxr_hq").astype(np.float32)
-
-
 def load_mono(path: str | Path, sample_rate: int) -> np.ndarray:
-    """A file as mono float32 at ``sample_rate`` (soundfile; resampled only when its rate differs)."""
+    """A file as mono float32 at ``sample_rate`` (soundfile; channels by :func:`ser.audio.downmix`,
+    resampled only when its rate differs)."""
     import soundfile as sf
 
     y, sr = sf.read(path, dtype="float32", always_2d=True)
-    return resample(y.mean(axis=1), sr, sample_rate)
+    return resample(downmix(y, sr), sr, sample_rate)
 
 
 def run_seeded(transform: object, y: np.ndarray, sr: int, rng: np.random.Generator) -> np.ndarray:
@@ -81,13 +75,11 @@ def encode_with_av(
 def codec_roundtrip(y: np.ndarray, sr: int, codec: str, bit_rate: int) -> np.ndarray:
     """``y`` encoded with ``codec`` (a key of :data:`CODECS`) at ``bit_rate`` bit/s and decoded
     back (PyAV), mono at ``sr``; the length may differ by the codec's padding."""
-    from ser.audio import decode
-
     container, encoder, rate = CODECS[codec]
     buffer = io.BytesIO()
     encode_with_av(buffer, resample(y, sr, rate or sr), rate or sr, container, encoder, bit_rate)
     samples, decoded_sr, _ = decode(buffer.getvalue())
-    return resample(samples.mean(axis=1), decoded_sr, sr)
+    return resample(downmix(samples, decoded_sr), decoded_sr, sr)
 
 
 def phone_band(

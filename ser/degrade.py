@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ser.channels import babble, encode_with_av, load_mono, mix_at_snr, phone_band, resample, room, run_seeded
+from ser.audio import resample
+from ser.channels import babble, encode_with_av, load_mono, mix_at_snr, phone_band, room, run_seeded
 from ser.datasets import Item, write_manifest
 
 logger = logging.getLogger(__name__)

@@ -16,9 +16,8 @@ import numpy as np
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
-from ser.audio import Audio, AudioError, decode, downmix, prepare
+from ser.audio import Audio, AudioError, decode, downmix, prepare, resample
 from ser.augment import augment
-from ser.channels import resample
 from ser.config import SERConfig
 from ser.datasets import DatasetError
 from ser.features import frame_tracks
@@ -60,16 +59,17 @@ def cache_key(raw: bytes, config: SERConfig, copies: int, seed: int, voices: Seq
     member types, copies and seed, and (for augmented copies other than the basic recipe's) the
     augmentation settings and the babble voices' file names."""
     h = hashlib.sha1(raw)
+    full = config.to_dict()
     settings = {
-        "audio": config.to_dict()["audio"],
-        "features": config.to_dict()["features"],
+        "audio": full["audio"],
+        "features": full["features"],
         "members": sorted(config.members),
         "copies": copies,
         "seed": seed,
         "format": CACHE_FORMAT,
     }
     if copies and config.augment.recipe != "basic":
-        settings["augment"] = config.to_dict()["augment"]
+        settings["augment"] = full["augment"]
         settings["voices"] = sorted(Path(v).name for v in voices)
     h.update(json.dumps(settings, sort_keys=True).encode())
     return h.hexdigest()

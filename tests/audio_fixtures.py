@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from ser.channels import encode_with_av, resample
+from ser.audio import resample
+from ser.channels import encode_with_av
 from ser.channels import mix_at_snr as mix  # noqa: F401  (speech over a background)
 from ser.synthetic import synth_speech  # noqa: F401  (the tests' speech)
 

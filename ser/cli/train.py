@@ -108,7 +108,10 @@ def main(argv: list[str] | None = None) -> int:
         help="CNNs: how much likelier an epoch takes a file's clean version than one augmented copy",
     )
     p.add_argument(
-        "--label-smoothing", type=float, default=0.0, help="CNNs: label smoothing of the emotion loss"
+        "--label-smoothing",
+        type=float,
+        default=CNNConfig.label_smoothing,
+        help="CNNs: label smoothing of the emotion loss",
     )
     p.add_argument("--seed", type=int, default=ModelConfig.seed)
     p.add_argument("--name", help="model name recorded in config.json")

@@ -104,15 +104,15 @@ class CropEpochs(keras.utils.PyDataset):
             files = rng.choice(self.files, size=len(self.files), p=weight / weight.sum())
         else:
             files = rng.permutation(self.files)
+        n_versions = len(self.matrices[files[0]])  # every file: its clean version and as many copies
+        pick = np.r_[cc.clean_weight, np.ones(n_versions - 1)]  # the clean version (first) weighted
         crops = []
         for i in files:
-            versions = self.matrices[i]
             if cc.clean_weight == 1.0:
-                k = rng.integers(len(versions))
-            else:  # the clean version (first) clean_weight times likelier than each copy
-                weight = np.r_[cc.clean_weight, np.ones(len(versions) - 1)]
-                k = rng.choice(len(versions), p=weight / weight.sum())
-            spec = versions[k].astype(np.float32)
+                k = rng.integers(n_versions)
+            else:
+                k = rng.choice(n_versions, p=pick / pick.sum())
+            spec = self.matrices[i][k].astype(np.float32)
             offset = int(rng.integers(abs(spec.shape[1] - cc.frames) + 1))
             crops.append(frame_crop(spec, cc.frames, offset, fill=self.fill))
         x = spec_augment(
