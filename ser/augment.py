@@ -30,7 +30,7 @@ def augment(
     voices: Sequence[str | Path] = (),
 ) -> np.ndarray:
     """One augmented copy of mono ``y`` (float32 at ``sr`` Hz); the same ``seed`` gives the same copy
-    (but for the late tail of a room, :func:`ser.channels.room`).
+    (with ``room_bank`` 0, but for the late tail of a room: :func:`ser.channels.room`).
 
     Args:
         y: The clean recording.
@@ -88,7 +88,11 @@ def _world(
             duration_factor=rng.uniform(*c.tempo),
         )
     if rng.random() < c.room_p:
-        y = channels.room(y, sr, rng, c.rt60_s)
+        if c.room_bank:
+            rooms = channels.room_responses(sr, c.rt60_s, c.room_bank)
+            y = channels.reverberate(y, rooms[int(rng.integers(len(rooms)))])
+        else:
+            y = channels.room(y, sr, rng, c.rt60_s)
     if rng.random() < c.noise_p:
         snr = float(rng.uniform(*c.snr_db))
         if voices and rng.random() < c.babble_share:

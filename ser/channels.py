@@ -8,6 +8,7 @@ them. Randomness always comes from the ``rng`` passed in.
 
 from __future__ import annotations
 
+import functools
 import io
 import random
 import zlib
@@ -149,6 +150,50 @@ def room(y: np.ndarray, sr: int, rng: np.random.Generator, rt60_s: tuple[float, 
         p=1.0,
     )
     wet = run_seeded(sim, y, sr, rng)
+    return wet * (np.max(np.abs(y)) / (np.max(np.abs(wet)) + 1e-12))
+
+
+@functools.lru_cache(maxsize=4)
+def room_responses(
+    sr: int, rt60_s: tuple[float, float], n: int = 64, seed: int = 0
+) -> tuple[np.ndarray, ...]:
+    """A fixed bank of ``n`` room impulse responses at ``sr`` Hz, each starting at its direct
+    sound and peak-normalised; computed once per process.
+
+    Shoebox rooms of 3–10 × 3–8 × 2.4–4 m with a talker and a microphone at least 0.5 m from the
+    walls, simulated with pyroomacoustics' image-source method (no ray tracing, so the bank is the
+    same on every machine and run). A room is kept when its measured RT60 (Schroeder's backward
+    integration) lies in ``rt60_s``.
+    """
+    import pyroomacoustics as pra
+
+    rng = np.random.default_rng(seed)
+    bank: list[np.ndarray] = []
+    while len(bank) < n:
+        size = rng.uniform([3.0, 3.0, 2.4], [10.0, 8.0, 4.0])
+        talker, mic = rng.uniform(0.5, size - 0.5, size=(2, 3))
+        try:
+            absorption, order = pra.inverse_sabine(float(rng.uniform(*rt60_s)), size)
+        except ValueError:  # too short a reverberation for so large a room
+            continue
+        shoebox = pra.ShoeBox(size, fs=sr, materials=pra.Material(absorption), max_order=order)
+        shoebox.add_source(talker)
+        shoebox.add_microphone(mic)
+        shoebox.compute_rir()
+        rir = np.asarray(shoebox.rir[0][0], dtype=np.float64)
+        if not rt60_s[0] <= pra.experimental.measure_rt60(rir, fs=sr) <= rt60_s[1]:
+            continue
+        rir = rir[int(np.argmax(np.abs(rir))) :]
+        bank.append((rir / np.max(np.abs(rir))).astype(np.float32))
+    return tuple(bank)
+
+
+def reverberate(y: np.ndarray, rir: np.ndarray) -> np.ndarray:
+    """``y`` convolved with the room impulse response ``rir`` (aligned at its direct sound), same
+    length, at the original peak level."""
+    from scipy.signal import fftconvolve
+
+    wet = fftconvolve(y, rir)[: len(y)].astype(np.float32)
     return wet * (np.max(np.abs(y)) / (np.max(np.abs(wet)) + 1e-12))
 
 

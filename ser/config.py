@@ -126,7 +126,9 @@ class AugmentConfig:
 
     1. another speaker (Praat's "Change gender"): formants × ``formant_ratio``, median F0 ×
        2^(±``pitch_semitones``/12), F0 excursions × ``pitch_range``, duration × ``tempo``;
-    2. a reverberant room, RT60 drawn from ``rt60_s`` (pyroomacoustics);
+    2. a reverberant room, RT60 in ``rt60_s`` (pyroomacoustics): one of a fixed bank of
+       ``room_bank`` image-source rooms (:func:`ser.channels.room_responses`), or with
+       ``room_bank`` 0 a fresh hybrid-simulated room per copy (bundles 0.5.0; slower);
     3. background at an SNR drawn from ``snr_db``: babble of other training speakers (a share
        ``babble_share`` of the time) or coloured noise (white, pink, brown, blue, violet);
     4. a channel: the telephone (300–3400 Hz, 8 kHz μ-law; a share ``phone_share``) or a lossy
@@ -141,6 +143,7 @@ class AugmentConfig:
         tempo: Range of the duration factor.
         room_p: Probability of step 2.
         rt60_s: Range of the reverberation time (s).
+        room_bank: Rooms in the bank step 2 draws from (0: a new room per copy).
         noise_p: Probability of step 3.
         snr_db: Range of the background's SNR (dB).
         babble_share: Share of step 3 that is babble (when babble sources are given).
@@ -156,6 +159,7 @@ class AugmentConfig:
     tempo: tuple[float, float] = (0.85, 1.2)
     room_p: float = 0.3
     rt60_s: tuple[float, float] = (0.2, 0.9)
+    room_bank: int = 64
     noise_p: float = 0.6
     snr_db: tuple[float, float] = (0.0, 20.0)
     babble_share: float = 0.5
@@ -175,6 +179,8 @@ class AugmentConfig:
         )
         if not all(0.0 <= p <= 1.0 for p in shares):
             raise ValueError("augmentation probabilities and shares must lie in [0, 1]")
+        if self.room_bank < 0:
+            raise ValueError(f"room_bank must be ≥ 0, got {self.room_bank}")
         for name in ("formant_ratio", "pitch_range", "tempo", "rt60_s", "snr_db"):
             low, high = getattr(self, name)
             if low > high:
@@ -182,9 +188,13 @@ class AugmentConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AugmentConfig:
-        """From JSON (ranges as lists)."""
+        """From JSON (ranges as lists); bundles from before ``room_bank`` made a room per copy."""
+        data = {"room_bank": 0, **data}
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
+
+#: What a convolutional model may measure relative to the clip itself (``CNNConfig.centre``).
+CENTRE_KINDS: tuple[str, ...] = ("pitch", "spectrum")
 
 #: How a fusion combines its members' emotion probabilities (:func:`ser.layers.pool_probabilities`).
 FUSION_RULES: tuple[str, ...] = ("arithmetic", "geometric")
@@ -226,6 +236,10 @@ class CNNConfig:
         balance: Draw each epoch's files with equal weight per emotion (RAVDESS has half as many
             neutral files as each other emotion) instead of each file once.
         label_smoothing: Label smoothing of the emotion loss (0: none).
+        centre: What each clip is measured relative to itself (per-clip normalisation; the
+            median over the clip, or the window at inference, is subtracted): ``"pitch"`` (F0
+            over voiced frames: the speaker's register; track CNN) and ``"spectrum"`` (MFCCs or
+            log-mel bands: the microphone's and channel's colouring). Empty: absolute values.
         ensemble: CNNs trained with different seeds and averaged.
         seed: Seed of initialisation, crops, masks and mixup.
     """
@@ -248,8 +262,13 @@ class CNNConfig:
     clean_weight: float = 4.0
     balance: bool = False
     label_smoothing: float = 0.0
+    centre: tuple[str, ...] = ()
     ensemble: int = 1
     seed: int = 42
+
+    def __post_init__(self) -> None:
+        if not set(self.centre) <= set(CENTRE_KINDS):
+            raise ValueError(f"centre must hold some of {CENTRE_KINDS}, got {self.centre!r}")
 
 
 def _track_cnn_config() -> CNNConfig:
@@ -298,6 +317,8 @@ class SERConfig:
         members = self.fusion_members
         if len(members) < 2 or len(set(members)) != len(members) or not set(members) <= set(known):
             raise ValueError(f"fusion_members must be two or more different ones of {known}, got {members!r}")
+        for t in self.member_types:
+            t.validate(self)
 
     @property
     def members(self) -> tuple[str, ...]:
@@ -332,8 +353,9 @@ class SERConfig:
         for key in ("cnn", "tracks"):
             # bundles from before these fields took every version alike
             conv = {"clean_weight": 1.0, **data.get(key, {})}
-            if "channels" in conv:
-                conv["channels"] = tuple(conv["channels"])
+            for name in ("channels", "centre"):
+                if name in conv:
+                    conv[name] = tuple(conv[name])
             convs[key] = conv
         return cls(
             audio=AudioConfig(**data.get("audio", {})),

@@ -284,6 +284,31 @@ def track_matrix(tracks: FrameTracks) -> np.ndarray:
     ).astype(np.float32)
 
 
+def centre_rows(
+    matrix: np.ndarray, rows: np.ndarray | slice, weights: np.ndarray | None = None
+) -> np.ndarray:
+    """``matrix`` with the per-clip centre of ``rows`` subtracted: what a clip's values are
+    relative to its own level (its speaker's pitch register, its microphone's colouring).
+
+    Args:
+        matrix: Per-frame values, shape ``(rows, n_frames)``.
+        rows: The rows to centre (indices or a slice).
+        weights: Per frame, whether it counts, shape ``(n_frames,)``; frames that do not count
+            (unvoiced frames of a pitch track) keep their value. ``None``: every frame.
+
+    Returns:
+        A float32 copy; the centre is the median over the counted frames. A clip with no
+        counted frame is returned unchanged.
+    """
+    out = np.array(matrix, dtype=np.float32)
+    counted = np.ones(out.shape[1], dtype=bool) if weights is None else np.asarray(weights) > 0.5
+    if counted.any():
+        block = out[rows]
+        centre = np.median(block[:, counted], axis=1, keepdims=True)
+        out[rows] = np.where(counted, block - centre, block)
+    return out
+
+
 def frame_crop(
     matrix: np.ndarray, frames: int, offset: int | None = None, fill: float | np.ndarray | None = None
 ) -> np.ndarray:

@@ -112,6 +112,9 @@ class MemberType(abc.ABC):
         """This type's settings in ``config``."""
         return getattr(config, self.settings_field) if self.settings_field else None
 
+    def validate(self, config: SERConfig) -> None:  # noqa: B027  (a hook: most types accept any settings)
+        """Raise ValueError when ``config`` asks this type for something it cannot do."""
+
     @abc.abstractmethod
     def input_shape(self, config: SERConfig) -> tuple[int, ...]:
         """Shape of one example of the model's input (no batch axis)."""

@@ -37,7 +37,7 @@ def _band_energy_db(y: np.ndarray, low: float, high: float) -> float:
 def test_a_seed_gives_the_same_copy_and_another_seed_another():
     y = synth_speech(2.0, seed=1)
     voices = [synth_speech(2.0, f0=200, seed=2)]
-    recipe = dataclasses.replace(AugmentConfig(), room_p=0.0)  # a room's late tail is not seeded
+    recipe = dataclasses.replace(AugmentConfig(), room_p=0.5, room_bank=4)  # a small bank: fast
     first = augment(y, SR, 7, recipe, voices=())
     assert np.array_equal(first, augment(y, SR, 7, recipe, voices=()))
     assert not np.array_equal(first, augment(y, SR, 8, recipe, voices=()))
@@ -71,6 +71,22 @@ def test_a_codec_round_trip_comes_back_at_the_same_rate_and_length(codec):
     assert np.corrcoef(spectrum(coded), spectrum(y))[0, 1] > 0.9  # the same sound, encoder delay aside
 
 
+def test_the_room_bank_is_the_same_every_time_and_reverberates_as_long_as_asked():
+    import pyroomacoustics as pra
+
+    bank = channels.room_responses(SR, (0.3, 0.5), n=3)
+    channels.room_responses.cache_clear()
+    again = channels.room_responses(SR, (0.3, 0.5), n=3)
+    assert len(bank) == 3 and all(np.array_equal(a, b) for a, b in zip(bank, again))  # no unseeded draw
+    for rir in bank:
+        assert 0.3 <= pra.experimental.measure_rt60(rir.astype(np.float64), fs=SR) <= 0.5
+        assert np.argmax(np.abs(rir)) == 0 and np.max(np.abs(rir)) == 1.0  # starts at the direct sound
+    y = synth_speech(2.0, seed=8)
+    wet = channels.reverberate(y, bank[0])
+    assert len(wet) == len(y) and np.max(np.abs(wet)) == pytest.approx(np.max(np.abs(y)), rel=1e-5)
+    assert not np.allclose(wet, y, atol=1e-2)
+
+
 def test_babble_is_mixed_at_the_snr_drawn():
     y = synth_speech(2.0, seed=6)
     voices = [synth_speech(1.3, f0=f0, seed=s) for s, f0 in enumerate((100, 180, 240))]
@@ -86,7 +102,7 @@ def test_babble_is_mixed_at_the_snr_drawn():
     "step",
     [
         {"speaker_p": 1.0},
-        {"room_p": 1.0},
+        {"room_p": 1.0, "room_bank": 2},
         {"noise_p": 1.0, "babble_share": 0.0},
         {"channel_p": 1.0, "phone_share": 1.0},
         {"channel_p": 1.0, "phone_share": 0.0},
@@ -115,6 +131,9 @@ def test_augmentation_settings_travel_with_the_model_and_old_bundles_read_as_bas
     assert SERConfig.from_dict(config.to_dict()) == config
     old = SERConfig.from_dict({})  # a bundle from before these settings
     assert old.augment.recipe == "basic" and old.cnn.clean_weight == old.tracks.clean_weight == 1.0
+    assert (
+        SERConfig.from_dict({"augment": {"recipe": "world"}}).augment.room_bank == 0
+    )  # 0.5.0: a room per copy
     with pytest.raises(ValueError, match="recipe"):
         AugmentConfig(recipe="studio")
     with pytest.raises(ValueError, match=r"\[0, 1\]"):

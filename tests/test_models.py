@@ -3,6 +3,7 @@ model type."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 
@@ -15,7 +16,7 @@ from ser.bundle import SCALER_FILE, BundleError, load_bundle
 from ser.calibration import apply_temperature
 from ser.config import CNNConfig, SERConfig
 from ser.emotions import intensity_name
-from ser.features import frame_crop, frame_tracks, track_matrix, track_names
+from ser.features import centre_rows, frame_crop, frame_tracks, track_matrix, track_names
 from ser.inference import Predictor
 from ser.inputs import model_inputs
 from ser.layers import pool_probabilities
@@ -81,6 +82,40 @@ def test_track_matrix_rows_are_named_and_carry_pitch_in_semitones():
     assert np.median(f0[voiced == 1]) == pytest.approx(12.0, abs=0.2)
     assert np.all(f0[voiced == 0] == 0.0)
     assert matrix[names.index("rms_db_re_max")].max() == 0.0  # energy re the loudest frame
+
+
+def test_centring_subtracts_each_rows_median_over_the_frames_that_count():
+    matrix = np.array([[10.0, 12.0, 0.0, 14.0], [1.0, 1.0, 0.0, 1.0], [5.0, 6.0, 7.0, 8.0]])
+    pitch = centre_rows(matrix, slice(0, 1), weights=matrix[1])
+    np.testing.assert_array_equal(pitch[0], [-2.0, 0.0, 0.0, 2.0])  # unvoiced frame left at 0
+    np.testing.assert_array_equal(pitch[1:], matrix[1:])  # other rows untouched
+    np.testing.assert_array_equal(centre_rows(matrix, slice(2, 3))[2], [-1.5, -0.5, 0.5, 1.5])
+    unvoiced = centre_rows(matrix, slice(0, 1), weights=np.zeros(4))
+    np.testing.assert_array_equal(unvoiced, matrix)  # nothing counts: nothing to centre on
+
+
+def test_a_centred_track_cnn_hears_the_melody_not_the_speakers_register():
+    from ser import channels
+
+    y = synth_speech(2.5, f0=130, seed=5)
+    higher = channels.change_speaker(y, SR, pitch_factor=2 ** (4 / 12))  # 4 semitones up
+    names = track_names()
+    config = SERConfig(model_type="tracks", tracks=dataclasses.replace(SERConfig().tracks, centre=("pitch",)))
+
+    def voiced_pitch(signal: np.ndarray, config: SERConfig) -> np.ndarray:
+        crop = model_inputs(signal, SR, config).arrays["tracks"][0]
+        crop = crop[np.isfinite(crop).all(axis=1)]
+        return crop[crop[:, names.index("voiced")] == 1, names.index("f0_st")]
+
+    absolute = SERConfig(model_type="tracks")
+    assert np.median(voiced_pitch(higher, absolute)) - np.median(voiced_pitch(y, absolute)) == pytest.approx(
+        4, abs=0.5
+    )
+    assert np.median(voiced_pitch(y, config)) == pytest.approx(0, abs=0.1)
+    assert np.median(voiced_pitch(higher, config)) == pytest.approx(0, abs=0.1)
+    assert SERConfig.from_dict(config.to_dict()) == config
+    with pytest.raises(ValueError, match="cannot centre"):
+        SERConfig(model_type="cnn", cnn=CNNConfig(centre=("pitch",)))
 
 
 def test_spec_augment_masks_bands_and_frames_of_a_copy():

@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 from ser.cli import add_corpus_arguments, add_verbose_argument, corpus_items, entry_point, setup_logging
-from ser.config import AugmentConfig, CNNConfig, ModelConfig, SERConfig
+from ser.config import CENTRE_KINDS, AugmentConfig, CNNConfig, ModelConfig, SERConfig
 from ser.datasets import manifest_items
 from ser.degrade import CONDITIONS, degrade
 from ser.metrics import format_table
@@ -38,6 +38,11 @@ def parse_settings(cls: type, pairs: list[str]) -> Any:
         else:
             changes[key] = type(default)(value)
     return dataclasses.replace(defaults, **changes)
+
+
+def _names(text: str) -> tuple[str, ...]:
+    """``"a,b"`` → ``("a", "b")``; ``""`` → ``()``."""
+    return tuple(name.strip() for name in text.split(",") if name.strip())
 
 
 @entry_point
@@ -113,6 +118,13 @@ def main(argv: list[str] | None = None) -> int:
         default=CNNConfig.label_smoothing,
         help="CNNs: label smoothing of the emotion loss",
     )
+    for member, default in (("cnn", CNNConfig.centre), ("tracks", tracks_defaults.centre)):
+        p.add_argument(
+            f"--{member}-centre",
+            default=",".join(default),
+            help=f"{member}: what each clip is measured relative to itself, comma-separated from "
+            f"{', '.join(CENTRE_KINDS)} ('' for nothing; see ser.config.CNNConfig.centre)",
+        )
     p.add_argument("--seed", type=int, default=ModelConfig.seed)
     p.add_argument("--name", help="model name recorded in config.json")
     p.add_argument(
@@ -157,12 +169,14 @@ def main(argv: list[str] | None = None) -> int:
         epochs=args.cnn_epochs,
         channels=tuple(int(c) for c in args.cnn_channels.split(",")),
         ensemble=args.cnn_ensemble,
+        centre=_names(args.cnn_centre),
         **recipe,
     )
     tracks_cfg = dataclasses.replace(
         tracks_defaults,
         epochs=args.tracks_epochs,
         channels=tuple(int(c) for c in args.tracks_channels.split(",")),
+        centre=_names(args.tracks_centre),
         **recipe,
     )
     try:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from ser.features import frame_crop
+from ser.features import centre_rows, frame_crop
 from ser.registry import FitRequest, FittedMember, MemberType
 
 if TYPE_CHECKING:
@@ -41,6 +41,27 @@ class ConvMember(MemberType):
     @abc.abstractmethod
     def n_rows(self, config: SERConfig) -> int:
         """Rows of :meth:`frame_matrix`."""
+
+    #: The kinds of :attr:`ser.config.CNNConfig.centre` it can measure relative to the clip.
+    centre_kinds: ClassVar[tuple[str, ...]] = ()
+
+    @abc.abstractmethod
+    def centred_rows(self, kind: str, config: SERConfig) -> tuple[slice, int | None]:
+        """For one of :attr:`centre_kinds`, the rows of :meth:`frame_matrix` to centre and the
+        row saying which frames count (``None``: every frame)."""
+
+    def validate(self, config: SERConfig) -> None:
+        unknown = set(self.settings(config).centre) - set(self.centre_kinds)
+        if unknown:
+            raise ValueError(f"the {self.title} cannot centre {sorted(unknown)} (only {self.centre_kinds})")
+
+    def clip_matrix(self, matrix: np.ndarray, config: SERConfig) -> np.ndarray:
+        """A clip's (or window's) per-frame matrix as the model reads it: with the rows that
+        :attr:`ser.config.CNNConfig.centre` names relative to the clip's own median."""
+        for kind in self.settings(config).centre:
+            rows, weights = self.centred_rows(kind, config)
+            matrix = centre_rows(matrix, rows, None if weights is None else matrix[weights])
+        return matrix
 
     @abc.abstractmethod
     def body(self, x: keras.KerasTensor, config: CNNConfig) -> keras.KerasTensor:
@@ -97,14 +118,13 @@ class ConvMember(MemberType):
         return self.frame_matrix(tracks, config).astype(np.float16)
 
     def example(self, stored: np.ndarray, config: SERConfig) -> np.ndarray:
-        return frame_crop(stored, self.settings(config).frames, fill=self.inference_fill)
+        return frame_crop(
+            self.clip_matrix(stored, config), self.settings(config).frames, fill=self.inference_fill
+        )
 
     def window_inputs(self, windows: Windows, config: SERConfig) -> np.ndarray:
         matrix = self.frame_matrix(windows.tracks, config)
-        frames = self.settings(config).frames
-        return np.stack(
-            [frame_crop(matrix[:, a:b], frames, fill=self.inference_fill) for a, b in windows.ranges]
-        )
+        return np.stack([self.example(matrix[:, a:b], config) for a, b in windows.ranges])
 
     def fit(self, request: FitRequest) -> FittedMember:
         """A fixed schedule (``epochs``, else the settings' epochs) on ``train | validation``:

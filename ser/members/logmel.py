@@ -37,6 +37,12 @@ class LogMelCNN(ConvMember):
     def n_rows(self, config: SERConfig) -> int:
         return config.features.n_mels
 
+    centre_kinds = ("spectrum",)
+
+    def centred_rows(self, kind: str, config: SERConfig) -> tuple[slice, int | None]:
+        """``"spectrum"``: every mel band."""
+        return slice(None), None
+
     def body(self, x: keras.KerasTensor, config: CNNConfig) -> keras.KerasTensor:
         """Optional average pooling in time, Conv k×k → BatchNorm → ReLU → MaxPool 2×2 blocks,
         then the mean over frequency."""

@@ -43,6 +43,16 @@ class TrackCNN(ConvMember):
     def n_rows(self, config: SERConfig) -> int:
         return len(track_names(config.features))
 
+    centre_kinds = ("pitch", "spectrum")
+
+    def centred_rows(self, kind: str, config: SERConfig) -> tuple[slice, int | None]:
+        """``"pitch"``: F0 over the voiced frames; ``"spectrum"``: the MFCCs (not their deltas)."""
+        names = track_names(config.features)
+        if kind == "pitch":
+            return slice(0, 1), names.index("voiced")
+        first = names.index("mfcc0")
+        return slice(first, first + config.features.n_mfcc), None
+
     def body(self, x: keras.KerasTensor, config: CNNConfig) -> keras.KerasTensor:
         """NaN (padding) → 0, the training mean; optional average pooling in time; Conv1D →
         BatchNorm → ReLU → MaxPool 2 blocks."""

@@ -33,6 +33,10 @@ def fit_crops(member: ConvMember, request: FitRequest, epochs: int) -> Any:
     cc = member.settings(request.config)
     files = np.flatnonzero(request.everything)
     matrices = data.inputs[member.name]
+    if cc.centre:  # relative to each version itself (the matrices are stored absolute)
+        matrices = [
+            [member.clip_matrix(v, request.config).astype(v.dtype) for v in versions] for versions in matrices
+        ]
     frames = np.concatenate([matrices[i][0] for i in files], axis=1).astype(np.float64)
     mean, variance = frames.mean(axis=1), frames.var(axis=1)
     steps = epochs * int(np.ceil(len(files) / cc.batch_size))
