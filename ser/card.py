@@ -118,7 +118,9 @@ def augmentation_text(config: SERConfig) -> str:
         f"another voice ({a.speaker_p:.0%}: Praat's PSOLA, formants × {a.formant_ratio[0]:g}–{a.formant_ratio[1]:g}, "
         f"median pitch ±{a.pitch_semitones:g} semitones, melody range × {a.pitch_range[0]:g}–{a.pitch_range[1]:g}, "
         f"tempo × {a.tempo[0]:g}–{a.tempo[1]:g})",
-        f"a room ({a.room_p:.0%}: RT60 {a.rt60_s[0]:g}–{a.rt60_s[1]:g} s, pyroomacoustics)",
+        f"a room ({a.room_p:.0%}: RT60 {a.rt60_s[0]:g}–{a.rt60_s[1]:g} s, "
+        + (f"one of {a.room_bank} image-source rooms" if a.room_bank else "a new simulated room per copy")
+        + ", pyroomacoustics)",
         f"background ({a.noise_p:.0%}: babble of other training speakers of the same fold or coloured "
         f"noise, {a.snr_db[0]:g}–{a.snr_db[1]:g} dB SNR)",
         f"a channel ({a.channel_p:.0%}: the telephone band at 8 kHz μ-law, or MP3/AAC/Opus at 16–96 kbit/s)",

@@ -11,6 +11,7 @@ import pytest
 
 from ser import channels
 from ser.augment import augment
+from ser.card import augmentation_text
 from ser.cli.train import main as train_main
 from ser.config import AugmentConfig, SERConfig
 from ser.extraction import cache_key
@@ -131,9 +132,10 @@ def test_augmentation_settings_travel_with_the_model_and_old_bundles_read_as_bas
     assert SERConfig.from_dict(config.to_dict()) == config
     old = SERConfig.from_dict({})  # a bundle from before these settings
     assert old.augment.recipe == "basic" and old.cnn.clean_weight == old.tracks.clean_weight == 1.0
-    assert (
-        SERConfig.from_dict({"augment": {"recipe": "world"}}).augment.room_bank == 0
-    )  # 0.5.0: a room per copy
+    old_world = SERConfig.from_dict({"augment": {"recipe": "world"}})
+    assert old_world.augment.room_bank == 0  # 0.5.0 bundles: a new room per copy
+    assert "one of 64 image-source rooms" in augmentation_text(SERConfig())  # the card says which
+    assert "a new simulated room per copy" in augmentation_text(old_world)
     with pytest.raises(ValueError, match="recipe"):
         AugmentConfig(recipe="studio")
     with pytest.raises(ValueError, match=r"\[0, 1\]"):

@@ -147,6 +147,7 @@ class ConvMember(MemberType):
             f"Trained from scratch for {cc.epochs} epochs (AdamW, warm-up + cosine) on random\n  crops of "
             f"the clean and augmented versions, with {cc.freq_masks} row and {cc.time_masks} time masks "
             f"(SpecAugment)\n  and mixup (α {cc.mixup_alpha})."
+            + (f" Reads {' and '.join(cc.centre)} relative to each clip's own median." if cc.centre else "")
         )
 
 
