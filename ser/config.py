@@ -370,3 +370,39 @@ class SERConfig:
             fusion=data.get("fusion", "arithmetic"),
             temperature=float(data.get("temperature", 1.0)),
         )
+
+
+def with_overrides(config: SERConfig, pairs: list[str]) -> SERConfig:
+    """``config`` with ``SECTION.FIELD=VALUE`` (or top-level ``FIELD=VALUE``) overrides, each value
+    read as the field's current value is typed: ``true``/``false`` for flags, comma-separated for
+    tuples (``tracks.centre=pitch``, ``augment.snr_db=5,20``).
+
+    Raises:
+        ValueError: An unknown field, a value of the wrong type, or settings the config rejects.
+    """
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        section, _, name = key.rpartition(".")
+        owner = getattr(config, section, None) if section else config
+        if not sep or not dataclasses.is_dataclass(owner):
+            raise ValueError(f"expected SECTION.FIELD=VALUE naming a setting of SERConfig, got {pair!r}")
+        known = [f.name for f in dataclasses.fields(owner)]
+        if name not in known:
+            raise ValueError(f"{section or 'SERConfig'} has no setting {name!r} (known: {', '.join(known)})")
+        value = _typed(getattr(owner, name), text)
+        owner = dataclasses.replace(owner, **{name: value})
+        config = owner if not section else dataclasses.replace(config, **{section: owner})
+    return config
+
+
+def _typed(current: Any, text: str) -> Any:
+    """``text`` as a value of ``current``'s type."""
+    if isinstance(current, bool):
+        if text.lower() not in ("true", "false", "1", "0"):
+            raise ValueError(f"expected true or false, got {text!r}")
+        return text.lower() in ("true", "1")
+    if isinstance(current, tuple):
+        parts = [p.strip() for p in text.split(",") if p.strip()]
+        kind = type(current[0]) if current else str
+        return tuple(kind(p) for p in parts)
+    return type(current)(text)

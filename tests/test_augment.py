@@ -156,4 +156,4 @@ def test_train_rejects_an_unknown_augmentation_setting_before_reading_data(capsy
     with pytest.raises(SystemExit) as exit_info:
         train_main(["--data", "/nonexistent", "--out", "/tmp/x", "--augment", "colour=pink"])
     assert exit_info.value.code == 2
-    assert "KEY one of recipe, speaker_p" in capsys.readouterr().err
+    assert "augment has no setting 'colour' (known: recipe, speaker_p" in capsys.readouterr().err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import numpy as np
 import pytest
@@ -219,3 +220,31 @@ def test_an_unusable_training_file_is_named(tmp_path):
     empty.write_bytes(b"")
     with pytest.raises(DatasetError, match=r"03-01-05-01-02-01-14\.wav: The file is empty"):
         dataset_inputs([empty], SERConfig(), progress=False)
+
+
+@pytest.mark.slow
+def test_screening_scores_each_variant_on_one_fold_and_refuses_unknown_settings(
+    toy_corpus, toy_bundle, tmp_path
+):
+    common = ("--manifest", toy_corpus, "--fold", 2, "--folds", 3, "--base", toy_bundle, "--jobs", 1)
+    result = run_script(
+        "screen.py",
+        *common,
+        "--cache-dir", tmp_path / "cache",
+        "--dev", toy_corpus,  # any labelled corpus will do for the plumbing
+        "--degraded", tmp_path / "degraded",
+        "--degraded-conditions", "phone_8k",
+        "--variant", "tracks.centre=pitch", "cnn.epochs=2",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = [line for line in result.stdout.splitlines() if line.startswith("| ")]
+    header, base, variant = lines[0], lines[1], lines[2]
+    assert header.split(" | ")[1:4] == ["clean", "intensity", "phone_8k"] and toy_corpus.parent.name in header
+    assert base.startswith("| base | ") and variant.startswith("| tracks.centre=pitch cnn.epochs=2 | ")
+    for row in (base, variant):
+        clean = [float(v) for v in re.findall(r"\d+(?:\.\d+)?", row.split(" | ")[1])]
+        assert len(clean) == 1 + len(TOY_CONFIG.members) and all(
+            0 <= v <= 100 for v in clean
+        )  # model, members
+    bad = run_script("screen.py", *common, "--variant", "cnn.colour=pink")
+    assert bad.returncode == 2 and "cnn has no setting 'colour'" in bad.stderr

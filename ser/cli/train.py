@@ -10,34 +10,15 @@ import argparse
 import dataclasses
 import json
 import logging
-from typing import Any
 
 from ser.cli import add_corpus_arguments, add_verbose_argument, corpus_items, entry_point, setup_logging
-from ser.config import CENTRE_KINDS, AugmentConfig, CNNConfig, ModelConfig, SERConfig
+from ser.config import CENTRE_KINDS, CNNConfig, ModelConfig, SERConfig, with_overrides
 from ser.datasets import manifest_items
 from ser.degrade import CONDITIONS, degrade
 from ser.metrics import format_table
 from ser.registry import FUSION, member_names, member_type
 
 logger = logging.getLogger("train")
-
-
-def parse_settings(cls: type, pairs: list[str]) -> Any:
-    """``cls()`` with ``KEY=VALUE`` overrides, each value read as its field's default is typed
-    (a range as ``low,high``); raises ValueError on an unknown key or a bad value."""
-    defaults = cls()
-    changes: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not hasattr(defaults, key):
-            known = ", ".join(f.name for f in dataclasses.fields(cls))
-            raise ValueError(f"expected KEY=VALUE with KEY one of {known}, got {pair!r}")
-        default = getattr(defaults, key)
-        if isinstance(default, tuple):
-            changes[key] = tuple(float(v) for v in value.split(","))
-        else:
-            changes[key] = type(default)(value)
-    return dataclasses.replace(defaults, **changes)
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -184,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             model=model_cfg,
             cnn=cnn_cfg,
             tracks=tracks_cfg,
-            augment=parse_settings(AugmentConfig, args.augment),
+            augment=with_overrides(SERConfig(), [f"augment.{pair}" for pair in args.augment]).augment,
             model_type=args.model_type,
             fusion_members=tuple(args.fusion_members.split(",")),
         )
