@@ -181,9 +181,9 @@ def _fit_one(
     import keras
     from sklearn.utils.class_weight import compute_class_weight
 
-    from ser.training.seeding import seeded
-
     mc = config.model
+    keras.utils.set_random_seed(seed)
+    model = build_mlp(x.shape[1], n_classes, mc, name=name)
     present = np.unique(y)
     weights = compute_class_weight("balanced", classes=present, y=y)
     monitor = "val_loss" if validation else "loss"
@@ -196,19 +196,17 @@ def _fit_one(
         callbacks.append(
             keras.callbacks.EarlyStopping(monitor="val_loss", patience=mc.patience, restore_best_weights=True)
         )
-    with seeded(seed):  # fitting shuffles with the global random state: all of it inside
-        model = build_mlp(x.shape[1], n_classes, mc, name=name)
-        history = model.fit(
-            x,
-            y,
-            validation_data=validation,
-            epochs=epochs or mc.epochs,
-            batch_size=mc.batch_size,
-            class_weight=dict(zip(present.tolist(), weights.tolist())),
-            callbacks=callbacks,
-            verbose=0,
-            shuffle=True,
-        )
+    history = model.fit(
+        x,
+        y,
+        validation_data=validation,
+        epochs=epochs or mc.epochs,
+        batch_size=mc.batch_size,
+        class_weight=dict(zip(present.tolist(), weights.tolist())),
+        callbacks=callbacks,
+        verbose=0,
+        shuffle=True,
+    )
     return model, int(np.argmin(history.history[monitor])) + 1
 
 

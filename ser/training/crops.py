@@ -16,7 +16,6 @@ import numpy as np
 
 from ser.augment import mixup, spec_augment
 from ser.features import frame_crop
-from ser.training.seeding import seeded
 
 if TYPE_CHECKING:
     from ser.config import CNNConfig
@@ -45,18 +44,18 @@ def fit_crops(member: ConvMember, request: FitRequest, epochs: int) -> Any:
     models = []
     for m in range(cc.ensemble):
         seed = cc.seed + m
+        keras.utils.set_random_seed(seed)
         rng = np.random.default_rng(seed)
-        with seeded(seed):  # training then draws only from rng and the layers' own seed generators
-            model = member.build(
-                frames.shape[0],
-                n_classes,
-                mean,
-                variance,
-                steps,
-                cc,
-                intensity=data.intensity is not None,
-                name=f"ser_{member.name}_{m}",
-            )
+        model = member.build(
+            frames.shape[0],
+            n_classes,
+            mean,
+            variance,
+            steps,
+            cc,
+            intensity=data.intensity is not None,
+            name=f"ser_{member.name}_{m}",
+        )
         model.fit(CropEpochs(data, matrices, files, n_classes, cc, rng, fill), epochs=epochs, verbose=0)
         models.append(model)
     return average_models(models, name=f"ser_{member.name}_ensemble")

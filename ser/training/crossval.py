@@ -15,7 +15,6 @@ A fusion is scored through the same Keras graph that is saved and served
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -42,22 +41,12 @@ def fit_members(
     epochs: dict[str, int] | None = None,
 ) -> dict[str, FittedMember]:
     """Fit every member type of ``config`` on the files in ``train`` (see
-    :class:`ser.registry.FitRequest` for ``validation`` and ``epochs``, by member name).
-
-    The members train at the same time, one thread each: one small model's training leaves part of
-    the cores idle. Each model's initialisation is seeded under a lock
-    (:func:`ser.training.seeding.seeded`), so the results do not depend on the threads' timing.
-    """
+    :class:`ser.registry.FitRequest` for ``validation`` and ``epochs``, by member name)."""
     epochs = epochs or {}
-    types = config.member_types
-    with ThreadPoolExecutor(max_workers=len(types), thread_name_prefix="fit") as pool:
-        futures = {
-            t.name: pool.submit(
-                t.fit, FitRequest(data, train, n_classes, config, validation, epochs.get(t.name))
-            )
-            for t in types
-        }
-        return {name: future.result() for name, future in futures.items()}
+    return {
+        t.name: t.fit(FitRequest(data, train, n_classes, config, validation, epochs.get(t.name)))
+        for t in config.member_types
+    }
 
 
 def pooled_model(fitted: dict[str, FittedMember], config: SERConfig) -> Any:
