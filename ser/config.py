@@ -126,9 +126,10 @@ class AugmentConfig:
 
     1. another speaker (Praat's "Change gender"): formants × ``formant_ratio``, median F0 ×
        2^(±``pitch_semitones``/12), F0 excursions × ``pitch_range``, duration × ``tempo``;
-    2. a reverberant room, RT60 in ``rt60_s`` (pyroomacoustics): one of a fixed bank of
-       ``room_bank`` image-source rooms (:func:`ser.channels.room_responses`), or with
-       ``room_bank`` 0 a fresh hybrid-simulated room per copy (bundles 0.5.0; slower);
+    2. a reverberant room, RT60 in ``rt60_s`` (pyroomacoustics): with ``room_bank`` 0 (the
+       shipped model's recipe) a new hybrid-simulated room per copy, whose late tail is not
+       seeded; else one of a fixed, seeded bank of ``room_bank`` image-source rooms
+       (:func:`ser.channels.room_responses`; reproducible and about 6 minutes faster a run);
     3. background at an SNR drawn from ``snr_db``: babble of other training speakers (a share
        ``babble_share`` of the time) or coloured noise (white, pink, brown, blue, violet);
     4. a channel: the telephone (300–3400 Hz, 8 kHz μ-law; a share ``phone_share``) or a lossy
@@ -159,7 +160,7 @@ class AugmentConfig:
     tempo: tuple[float, float] = (0.85, 1.2)
     room_p: float = 0.3
     rt60_s: tuple[float, float] = (0.2, 0.9)
-    room_bank: int = 64
+    room_bank: int = 0
     noise_p: float = 0.6
     snr_db: tuple[float, float] = (0.0, 20.0)
     babble_share: float = 0.5
@@ -188,8 +189,7 @@ class AugmentConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AugmentConfig:
-        """From JSON (ranges as lists); bundles from before ``room_bank`` made a room per copy."""
-        data = {"room_bank": 0, **data}
+        """From JSON (ranges as lists)."""
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
 

@@ -134,8 +134,10 @@ def test_augmentation_settings_travel_with_the_model_and_old_bundles_read_as_bas
     assert old.augment.recipe == "basic" and old.cnn.clean_weight == old.tracks.clean_weight == 1.0
     old_world = SERConfig.from_dict({"augment": {"recipe": "world"}})
     assert old_world.augment.room_bank == 0  # 0.5.0 bundles: a new room per copy
-    assert "one of 64 image-source rooms" in augmentation_text(SERConfig())  # the card says which
+    banked = SERConfig(augment=AugmentConfig(room_bank=64))
+    assert "one of 64 image-source rooms" in augmentation_text(banked)  # the card says which rooms
     assert "a new simulated room per copy" in augmentation_text(old_world)
+    assert SERConfig.from_dict(banked.to_dict()) == banked
     with pytest.raises(ValueError, match="recipe"):
         AugmentConfig(recipe="studio")
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
