@@ -16,7 +16,6 @@ Example (fold 5 = actors 17-20):
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 from pathlib import Path
 
@@ -71,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     items = corpus_items(args)
     classes = list(EMOTIONS) if args.data else sorted({it.label for it in items})
     cache = args.cache_dir or None
-    clean = dataclasses.replace(base, model=dataclasses.replace(base.model, augment_copies=0))
+    clean = base.without_copies()
     degraded = {}
     if args.degraded:
         manifests = degrade(

@@ -149,8 +149,7 @@ def room(y: np.ndarray, sr: int, rng: np.random.Generator, rt60_s: tuple[float, 
         leave_length_unchanged=True,
         p=1.0,
     )
-    wet = run_seeded(sim, y, sr, rng)
-    return wet * (np.max(np.abs(y)) / (np.max(np.abs(wet)) + 1e-12))
+    return _at_peak_of(run_seeded(sim, y, sr, rng), y)
 
 
 @functools.lru_cache(maxsize=4)
@@ -193,8 +192,12 @@ def reverberate(y: np.ndarray, rir: np.ndarray) -> np.ndarray:
     length, at the original peak level."""
     from scipy.signal import fftconvolve
 
-    wet = fftconvolve(y, rir)[: len(y)].astype(np.float32)
-    return wet * (np.max(np.abs(y)) / (np.max(np.abs(wet)) + 1e-12))
+    return _at_peak_of(fftconvolve(y, rir)[: len(y)].astype(np.float32), y)
+
+
+def _at_peak_of(wet: np.ndarray, dry: np.ndarray) -> np.ndarray:
+    """``wet`` scaled to the peak level of ``dry`` (a room must not make a recording louder)."""
+    return wet * (np.max(np.abs(dry)) / (np.max(np.abs(wet)) + 1e-12))
 
 
 def change_speaker(

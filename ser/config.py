@@ -339,6 +339,11 @@ class SERConfig:
         """Names of the model's inputs, in member order."""
         return tuple(t.input_name for t in self.member_types)
 
+    def without_copies(self) -> SERConfig:
+        """The same settings with no augmented copies: how test, degraded and development files
+        are read."""
+        return dataclasses.replace(self, model=dataclasses.replace(self.model, augment_copies=0))
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict."""
         return dataclasses.asdict(self)

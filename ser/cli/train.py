@@ -21,11 +21,6 @@ from ser.registry import FUSION, member_names, member_type
 logger = logging.getLogger("train")
 
 
-def _names(text: str) -> tuple[str, ...]:
-    """``"a,b"`` → ``("a", "b")``; ``""`` → ``()``."""
-    return tuple(name.strip() for name in text.split(",") if name.strip())
-
-
 @entry_point
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
@@ -150,14 +145,12 @@ def main(argv: list[str] | None = None) -> int:
         epochs=args.cnn_epochs,
         channels=tuple(int(c) for c in args.cnn_channels.split(",")),
         ensemble=args.cnn_ensemble,
-        centre=_names(args.cnn_centre),
         **recipe,
     )
     tracks_cfg = dataclasses.replace(
         tracks_defaults,
         epochs=args.tracks_epochs,
         channels=tuple(int(c) for c in args.tracks_channels.split(",")),
-        centre=_names(args.tracks_centre),
         **recipe,
     )
     try:
@@ -165,9 +158,16 @@ def main(argv: list[str] | None = None) -> int:
             model=model_cfg,
             cnn=cnn_cfg,
             tracks=tracks_cfg,
-            augment=with_overrides(SERConfig(), [f"augment.{pair}" for pair in args.augment]).augment,
             model_type=args.model_type,
             fusion_members=tuple(args.fusion_members.split(",")),
+        )
+        config = with_overrides(
+            config,
+            [
+                *(f"augment.{pair}" for pair in args.augment),
+                f"cnn.centre={args.cnn_centre}",
+                f"tracks.centre={args.tracks_centre}",
+            ],
         )
     except ValueError as err:
         p.error(str(err))

@@ -49,7 +49,8 @@ class TrackCNN(ConvMember):
         """``"pitch"``: F0 over the voiced frames; ``"spectrum"``: the MFCCs (not their deltas)."""
         names = track_names(config.features)
         if kind == "pitch":
-            return slice(0, 1), names.index("voiced")
+            f0 = names.index("f0_st")
+            return slice(f0, f0 + 1), names.index("voiced")
         first = names.index("mfcc0")
         return slice(first, first + config.features.n_mfcc), None
 

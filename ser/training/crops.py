@@ -9,6 +9,7 @@ statistics come from the clean training files only.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import keras
@@ -33,10 +34,10 @@ def fit_crops(member: ConvMember, request: FitRequest, epochs: int) -> Any:
     cc = member.settings(request.config)
     files = np.flatnonzero(request.everything)
     matrices = data.inputs[member.name]
-    if cc.centre:  # relative to each version itself (the matrices are stored absolute)
-        matrices = [
-            [member.clip_matrix(v, request.config).astype(v.dtype) for v in versions] for versions in matrices
-        ]
+    if cc.centre:  # the training files' versions, each relative to itself (stored absolute)
+        matrices = {
+            i: [member.clip_matrix(v, request.config).astype(v.dtype) for v in matrices[i]] for i in files
+        }
     frames = np.concatenate([matrices[i][0] for i in files], axis=1).astype(np.float64)
     mean, variance = frames.mean(axis=1), frames.var(axis=1)
     steps = epochs * int(np.ceil(len(files) / cc.batch_size))
@@ -67,7 +68,8 @@ class CropEpochs(keras.utils.PyDataset):
 
     Args:
         data: The training set (labels and intensity).
-        matrices: Per file, the per-frame matrices of its versions, clean first.
+        matrices: By file index, the per-frame matrices of its versions, clean first (every
+            training file's at least).
         files: Indices of the training files.
         n_classes: Number of emotions.
         cc: Crop length, batch size, masking and mixup settings.
@@ -79,7 +81,7 @@ class CropEpochs(keras.utils.PyDataset):
     def __init__(
         self,
         data: TrainingData,
-        matrices: list[list[np.ndarray]],
+        matrices: Sequence[list[np.ndarray]] | Mapping[int, list[np.ndarray]],
         files: np.ndarray,
         n_classes: int,
         cc: CNNConfig,

@@ -74,9 +74,11 @@ def predict_members(
     return out
 
 
-def _fold_scores(
+def fold_scores(
     data: TrainingData, mask: np.ndarray, outputs: dict[str, np.ndarray], n_classes: int
 ) -> dict[str, float]:
+    """Accuracy, UAR and macro-F1 of ``outputs`` on the files in ``mask`` and, when both the
+    outputs and the labels have it, ``intensity_accuracy``."""
     result = scores(data.y[mask], np.argmax(outputs["emotion"], axis=1), n_classes)
     if "intensity" in outputs and data.intensity is not None:
         truth = data.intensity[mask] > 0.5
@@ -123,11 +125,11 @@ def cross_validate(
         fitted = fit_members(data, ~test & ~val, len(classes), config, validation=val)
         outputs = predict_members(fitted, data, test, config)
         for name, out in outputs.items():
-            members.setdefault(name, []).append(_fold_scores(data, test, out, len(classes)))
+            members.setdefault(name, []).append(fold_scores(data, test, out, len(classes)))
         shipped = outputs[config.model_type]
         for name, copies in degraded.items():
             out = predict_members(fitted, copies, test, config)[config.model_type]
-            degraded_folds[name].append(_fold_scores(copies, test, out, len(classes)))
+            degraded_folds[name].append(fold_scores(copies, test, out, len(classes)))
             degraded_probs[name].append(out["emotion"])
             logger.info("fold %d %s: UAR %.3f", k + 1, name, degraded_folds[name][-1]["uar"])
         logger.info(

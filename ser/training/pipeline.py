@@ -50,7 +50,7 @@ def train(
     classes = classes or sorted({it.label for it in items})  # all of RAVDESS: EMOTIONS' order
     speakers = [it.speaker for it in items]
     data = TrainingData.from_items(items, config, classes, cache_dir, jobs, fold_mates(speakers, n_folds))
-    clean_only = dataclasses.replace(config, model=dataclasses.replace(config.model, augment_copies=0))
+    clean_only = config.without_copies()
     copies = {
         name: TrainingData.from_items(copy_items, clean_only, classes, cache_dir, jobs)
         for name, copy_items in (degraded or {}).items()

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ser.config import SERConfig
-from ser.emotions import STRONG_THRESHOLD
-from ser.metrics import scores, subset_scores
-from ser.training.crossval import fit_members, predict_members
+from ser.metrics import subset_scores
+from ser.training.crossval import fit_members, fold_scores, predict_members
 from ser.training.data import TrainingData
 from ser.training.folds import speaker_folds, validation_speakers
 
@@ -57,32 +56,24 @@ def screen(
     validation = np.isin(data.speakers, validation_speakers(data.speakers[~test].tolist()))
     fitted = fit_members(data, ~test & ~validation, len(classes), config, validation=validation)
 
-    def uar(outputs: dict[str, np.ndarray], truth: np.ndarray) -> float:
-        return round(100 * scores(truth, outputs["emotion"].argmax(axis=1), len(classes))["uar"], 1)
+    def percent(value: float) -> float:
+        return round(100 * value, 1)
 
     outputs = predict_members(fitted, data, test, config)
-    result = {"clean": {m: uar(o, data.y[test]) for m, o in outputs.items()}}
-    if data.intensity is not None:
-        truth = data.intensity[test] > 0.5
-        result["intensity"] = {
-            m: round(100 * float(np.mean((o["intensity"] >= STRONG_THRESHOLD) == truth)), 1)
-            for m, o in outputs.items()
-            if "intensity" in o
-        }
+    clean = {m: fold_scores(data, test, o, len(classes)) for m, o in outputs.items()}
+    result = {"clean": {m: percent(s["uar"]) for m, s in clean.items()}}
+    intensity = {m: percent(s["intensity_accuracy"]) for m, s in clean.items() if "intensity_accuracy" in s}
+    if intensity:
+        result["intensity"] = intensity
     for name, copies in (degraded or {}).items():
         outputs = predict_members(fitted, copies, test, config)
-        result[name] = {m: uar(o, copies.y[test]) for m, o in outputs.items()}
-    for name, corpus in (dev or {}).items():
-        everything = np.ones(len(corpus.data), dtype=bool)
-        outputs = predict_members(fitted, corpus.data, everything, config)
         result[name] = {
-            m: round(
-                100
-                * subset_scores(corpus.labels, [classes[i] for i in o["emotion"].argmax(axis=1)], True)[
-                    "uar"
-                ],
-                1,
-            )
-            for m, o in outputs.items()
+            m: percent(fold_scores(copies, test, o, len(classes))["uar"]) for m, o in outputs.items()
+        }
+    for name, corpus in (dev or {}).items():
+        outputs = predict_members(fitted, corpus.data, np.ones(len(corpus.data), dtype=bool), config)
+        said = {m: [classes[i] for i in o["emotion"].argmax(axis=1)] for m, o in outputs.items()}
+        result[name] = {
+            m: percent(subset_scores(corpus.labels, s, calm_as_neutral=True)["uar"]) for m, s in said.items()
         }
     return result
