@@ -20,7 +20,14 @@ import json
 from pathlib import Path
 
 from ser.bundle import DEFAULT_BUNDLE_DIR
-from ser.cli import add_corpus_arguments, add_verbose_argument, corpus_items, entry_point, setup_logging
+from ser.cli import (
+    add_corpus_arguments,
+    add_fit_processes_argument,
+    add_verbose_argument,
+    corpus_items,
+    entry_point,
+    setup_logging,
+)
 from ser.config import SERConfig, with_overrides
 from ser.datasets import manifest_items
 from ser.degrade import CONDITIONS, degrade
@@ -55,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--cache-dir", default=".cache/features", help="feature cache ('' to disable)")
     p.add_argument("--jobs", type=int, default=1, help="feature-extraction processes")
+    add_fit_processes_argument(p)
     add_verbose_argument(p)
     args = p.parse_args(argv)
     setup_logging(args.verbose)
@@ -93,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for name, config in variants.items():
         data = TrainingData.from_items(items, config, classes, cache, args.jobs, mates)
-        result = screen(data, classes, config, args.fold, args.folds, degraded, dev)
+        result = screen(data, classes, config, args.fold, args.folds, degraded, dev, args.fit_processes)
         if not columns:
             columns = list(result)
             print("| variant | " + " | ".join(columns) + " |")

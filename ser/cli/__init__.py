@@ -77,6 +77,17 @@ def add_verbose_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_fit_processes_argument(parser: argparse.ArgumentParser) -> None:
+    """``--fit-processes``: member fits at once, each in its own process (default 2)."""
+    parser.add_argument(
+        "--fit-processes",
+        type=int,
+        default=2,
+        help="member models trained at once, each in its own process (default 2; 1: one after the "
+        "other in this process); the models and numbers are the same for any value",
+    )
+
+
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     """``--model-dir`` or ``--repo-id [--revision]`` (default: ``$SER_MODEL_DIR``, else
     ``$SER_MODEL_REPO``, else the bundled model)."""

@@ -11,7 +11,14 @@ import dataclasses
 import json
 import logging
 
-from ser.cli import add_corpus_arguments, add_verbose_argument, corpus_items, entry_point, setup_logging
+from ser.cli import (
+    add_corpus_arguments,
+    add_fit_processes_argument,
+    add_verbose_argument,
+    corpus_items,
+    entry_point,
+    setup_logging,
+)
 from ser.config import CENTRE_KINDS, CNNConfig, ModelConfig, SERConfig, with_overrides
 from ser.datasets import manifest_items
 from ser.degrade import CONDITIONS, degrade
@@ -43,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--folds", type=int, default=5, help="speaker-disjoint CV folds (default 5)")
     p.add_argument("--jobs", type=int, default=-1, help="feature-extraction processes (-1: all cores)")
+    add_fit_processes_argument(p)
     p.add_argument("--cache-dir", default=".cache/features", help="feature cache ('' to disable)")
     p.add_argument("--augment-copies", type=int, default=ModelConfig.augment_copies)
     p.add_argument("--epochs", type=int, default=ModelConfig.epochs, help="MLP: max epochs")
@@ -188,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         jobs=args.jobs,
         name=args.name,
         degraded=degraded,
+        processes=args.fit_processes,
     )
     if args.dev:
         from ser.crosscorpus import add_to_bundle

@@ -24,29 +24,13 @@ from ser.config import SERConfig
 from ser.emotions import is_strong
 from ser.fusion import average_models, predict_outputs
 from ser.metrics import confusion, report, scores, summarise_folds
-from ser.registry import FUSION, FitRequest, FittedMember
+from ser.registry import FUSION, FittedMember
 from ser.scaler import Scaler
 from ser.training.data import TrainingData
+from ser.training.fitting import Split, fit_splits
 from ser.training.folds import speaker_folds, validation_speakers
 
 logger = logging.getLogger(__name__)
-
-
-def fit_members(
-    data: TrainingData,
-    train: np.ndarray,
-    n_classes: int,
-    config: SERConfig,
-    validation: np.ndarray | None = None,
-    epochs: dict[str, int] | None = None,
-) -> dict[str, FittedMember]:
-    """Fit every member type of ``config`` on the files in ``train`` (see
-    :class:`ser.registry.FitRequest` for ``validation`` and ``epochs``, by member name)."""
-    epochs = epochs or {}
-    return {
-        t.name: t.fit(FitRequest(data, train, n_classes, config, validation, epochs.get(t.name)))
-        for t in config.member_types
-    }
 
 
 def pooled_model(fitted: dict[str, FittedMember], config: SERConfig) -> Any:
@@ -93,6 +77,7 @@ def cross_validate(
     config: SERConfig,
     n_folds: int = 5,
     degraded: dict[str, TrainingData] | None = None,
+    processes: int = 1,
 ) -> dict[str, Any]:
     """Speaker-disjoint k-fold CV; returns per-fold scores, their summary and pooled report.
 
@@ -109,6 +94,8 @@ def cross_validate(
             order of ``data``: each fold's model is also scored on its test files' copies
             (test side only; never fitted on), reported under ``degraded`` with the ECE and
             each confidence level's precision at the fitted temperature (``calibration``).
+        processes: Member fits at once, in worker processes (:func:`ser.training.fitting.fit_splits`;
+            the results do not depend on it).
     """
     degraded = degraded or {}
     for name, copies in degraded.items():
@@ -118,11 +105,13 @@ def cross_validate(
     degraded_folds: dict[str, list[dict[str, float]]] = {name: [] for name in degraded}
     degraded_probs: dict[str, list[np.ndarray]] = {name: [] for name in degraded}
     members: dict[str, list[dict[str, float]]] = {}
-    for k, test_speakers in enumerate(speaker_folds(data.speakers.tolist(), n_folds)):
-        test = np.isin(data.speakers, test_speakers)
-        val_speakers = validation_speakers(data.speakers[~test].tolist())
-        val = np.isin(data.speakers, val_speakers)
-        fitted = fit_members(data, ~test & ~val, len(classes), config, validation=val)
+    test_folds = speaker_folds(data.speakers.tolist(), n_folds)
+    tests = [np.isin(data.speakers, speakers) for speakers in test_folds]
+    held = [validation_speakers(data.speakers[~test].tolist()) for test in tests]
+    vals = [np.isin(data.speakers, speakers) for speakers in held]
+    splits = [Split(~test & ~val, val) for test, val in zip(tests, vals)]
+    all_fitted = fit_splits(data, splits, len(classes), config, processes)
+    for k, (test_speakers, test, val_speakers, fitted) in enumerate(zip(test_folds, tests, held, all_fitted)):
         outputs = predict_members(fitted, data, test, config)
         for name, out in outputs.items():
             members.setdefault(name, []).append(fold_scores(data, test, out, len(classes)))

@@ -15,8 +15,9 @@ from ser.bundle import save_bundle
 from ser.config import SERConfig
 from ser.datasets import Item
 from ser.metrics import plot_confusion
-from ser.training.crossval import bundle_scaler, cross_validate, fit_members, pooled_model
+from ser.training.crossval import bundle_scaler, cross_validate, pooled_model
 from ser.training.data import TrainingData
+from ser.training.fitting import Split, fit_splits
 from ser.training.folds import fold_mates
 
 logger = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ def train(
     jobs: int = 1,
     name: str | None = None,
     degraded: dict[str, list[Item]] | None = None,
+    processes: int = 1,
 ) -> dict[str, Any]:
     """Cross-validate, fit the final model on every item and write a bundle to ``out_dir``.
 
@@ -41,6 +43,9 @@ def train(
         degraded: By condition, a degraded copy of each item, in the order of ``items``
             (:func:`ser.degrade.degrade`): the CV also scores each fold's model on its test
             files' copies.
+        jobs: Feature-extraction processes.
+        processes: Member fits at once, each in its own process
+            (:func:`ser.training.fitting.fit_splits`; the results do not depend on it).
 
     Returns:
         The metrics written to ``metrics.json``.
@@ -55,7 +60,7 @@ def train(
         name: TrainingData.from_items(copy_items, clean_only, classes, cache_dir, jobs)
         for name, copy_items in (degraded or {}).items()
     }
-    metrics = cross_validate(data, classes, config, n_folds, degraded=copies)
+    metrics = cross_validate(data, classes, config, n_folds, degraded=copies, processes=processes)
     config = dataclasses.replace(config, temperature=round(metrics["calibration"]["temperature"], 4))
     logger.info(
         "temperature %.3f: ECE %.3f → %.3f on the CV's out-of-fold predictions",
@@ -65,7 +70,8 @@ def train(
     )
     epochs = {m: max(1, int(np.median([f["epochs"][m] for f in metrics["folds"]]))) for m in config.members}
     logger.info("final fit on all %d files (epochs: %s)", len(items), epochs)
-    final = fit_members(data, np.ones(len(items), dtype=bool), len(classes), config, epochs=epochs)
+    everything = Split(np.ones(len(items), dtype=bool), epochs=epochs)
+    final = fit_splits(data, [everything], len(classes), config, processes)[0]
     metrics.update(
         {
             "final_fit": {

@@ -15,8 +15,9 @@ import numpy as np
 
 from ser.config import SERConfig
 from ser.metrics import subset_scores
-from ser.training.crossval import fit_members, fold_scores, predict_members
+from ser.training.crossval import fold_scores, predict_members
 from ser.training.data import TrainingData
+from ser.training.fitting import Split, fit_splits
 from ser.training.folds import speaker_folds, validation_speakers
 
 
@@ -41,8 +42,12 @@ def screen(
     n_folds: int = 5,
     degraded: dict[str, TrainingData] | None = None,
     dev: dict[str, DevCorpus] | None = None,
+    processes: int = 1,
 ) -> dict[str, dict[str, float]]:
     """UAR (in %) of each member and of the model on fold ``fold`` (1-based) of the CV.
+
+    Args:
+        processes: Member fits at once, each in its own process (the results do not depend on it).
 
     Returns:
         ``{"clean": {member: UAR}, "intensity": {member: accuracy}, <condition>: {member: UAR},
@@ -54,7 +59,7 @@ def screen(
         raise ValueError(f"fold must be 1 to {len(folds)}, got {fold}")
     test = np.isin(data.speakers, folds[fold - 1])
     validation = np.isin(data.speakers, validation_speakers(data.speakers[~test].tolist()))
-    fitted = fit_members(data, ~test & ~validation, len(classes), config, validation=validation)
+    fitted = fit_splits(data, [Split(~test & ~validation, validation)], len(classes), config, processes)[0]
 
     def percent(value: float) -> float:
         return round(100 * value, 1)

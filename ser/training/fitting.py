@@ -1,0 +1,104 @@
+"""Fitting the members of a model on one or more splits, one member at a time or several at once
+in worker processes.
+
+A convolutional member keeps only part of a 2-core CPU busy (its batches are drawn in Python
+between steps), so two fits side by side take about as long as the longer one alone. Each fit
+runs in its own process, with TensorFlow's default threads, seeded from the settings alone: the
+models, and so every number, are the same whatever ``processes`` is (threads in one process
+would share Keras' random state and make them depend on timing).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from ser.config import SERConfig
+from ser.registry import FitRequest, FittedMember, member_type
+from ser.training.data import TrainingData
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Split:
+    """The files one model is fitted on (see :class:`ser.registry.FitRequest`).
+
+    Attributes:
+        train: Boolean mask of the training files.
+        validation: Boolean mask of held-out training speakers' files (early stopping), or ``None``.
+        epochs: Fixed epochs by member name (the final fit), or ``None`` for each type's own choice.
+    """
+
+    train: np.ndarray
+    validation: np.ndarray | None = None
+    epochs: dict[str, int] | None = None
+
+    def request(self, member: str, data: TrainingData, n_classes: int, config: SERConfig) -> FitRequest:
+        """What member ``member`` is asked to train on."""
+        epochs = (self.epochs or {}).get(member)
+        return FitRequest(data, self.train, n_classes, config, self.validation, epochs)
+
+
+def fit_splits(
+    data: TrainingData,
+    splits: Sequence[Split],
+    n_classes: int,
+    config: SERConfig,
+    processes: int = 1,
+) -> list[dict[str, FittedMember]]:
+    """Fit every member type of ``config`` on each split.
+
+    Args:
+        processes: Fits at once, each in its own worker process (``1``: one after the other in
+            this process). The results do not depend on it.
+
+    Returns:
+        Per split, in order, the fitted members by name.
+    """
+    if processes < 1:
+        raise ValueError(f"processes must be at least 1, got {processes}")
+    tasks = [(k, m) for k in range(len(splits)) for m in config.members]
+    if processes == 1 or len(tasks) == 1:
+        fitted = [_fit(data, splits[k], m, n_classes, config) for k, m in tasks]
+    else:
+        context = multiprocessing.get_context("spawn")  # never fork a process that may hold TF threads
+        with ProcessPoolExecutor(
+            min(processes, len(tasks)),
+            mp_context=context,
+            initializer=_adopt,
+            initargs=(data, logging.getLogger("ser").isEnabledFor(logging.DEBUG)),
+        ) as pool:
+            futures = [pool.submit(_fit_in_worker, splits[k], m, n_classes, config) for k, m in tasks]
+            fitted = [f.result() for f in futures]
+    result: list[dict[str, FittedMember]] = [{} for _ in splits]
+    for (k, m), f in zip(tasks, fitted):
+        result[k][m] = f
+    return result
+
+
+def _fit(data: TrainingData, split: Split, member: str, n_classes: int, config: SERConfig) -> FittedMember:
+    return member_type(member).fit(split.request(member, data, n_classes, config))
+
+
+_WORKER_DATA: TrainingData | None = None
+
+
+def _adopt(data: TrainingData, verbose: bool) -> None:
+    """Worker initialiser: log as the command does, import TensorFlow quietly, keep the dataset
+    (sent once per worker, not once per fit). Nothing this module imports loads TensorFlow."""
+    from ser.cli import setup_logging
+
+    global _WORKER_DATA
+    setup_logging(verbose)
+    _WORKER_DATA = data
+
+
+def _fit_in_worker(split: Split, member: str, n_classes: int, config: SERConfig) -> FittedMember:
+    assert _WORKER_DATA is not None, "worker started without its dataset"
+    return _fit(_WORKER_DATA, split, member, n_classes, config)
