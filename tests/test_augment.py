@@ -159,3 +159,12 @@ def test_train_rejects_an_unknown_augmentation_setting_before_reading_data(capsy
         train_main(["--data", "/nonexistent", "--out", "/tmp/x", "--augment", "colour=pink"])
     assert exit_info.value.code == 2
     assert "augment has no setting 'colour' (known: recipe, speaker_p" in capsys.readouterr().err
+
+
+def test_train_applies_any_setting_by_section_and_field_and_rejects_unknown_ones(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        train_main(
+            ["--data", "/nonexistent", "--out", "/tmp/x", "--set", "tracks.ensemble=2", "tracks.ensembel=2"]
+        )
+    assert exit_info.value.code == 2
+    assert "tracks has no setting 'ensembel'" in capsys.readouterr().err

@@ -109,6 +109,14 @@ def main(argv: list[str] | None = None) -> int:
             help=f"{member}: what each clip is measured relative to itself, comma-separated from "
             f"{', '.join(CENTRE_KINDS)} ('' for nothing; see ser.config.CNNConfig.centre)",
         )
+    p.add_argument(
+        "--set",
+        nargs="+",
+        default=[],
+        metavar="SECTION.FIELD=VALUE",
+        help="any other setting of ser.config.SERConfig, applied last, as scripts/screen.py's variants "
+        "name them, e.g. tracks.ensemble=2 cnn.dropout=0.4",
+    )
     p.add_argument("--seed", type=int, default=ModelConfig.seed)
     p.add_argument("--name", help="model name recorded in config.json")
     p.add_argument(
@@ -175,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
                 *(f"augment.{pair}" for pair in args.augment),
                 f"cnn.centre={args.cnn_centre}",
                 f"tracks.centre={args.tracks_centre}",
+                *args.set,
             ],
         )
     except ValueError as err:
