@@ -110,6 +110,17 @@ def test_degraded_copies_must_line_up_with_the_training_files(toy_corpus):
         cross_validate(data, ["angry", "calm", "sad"], config, 3, degraded={"reordered": shuffled})
 
 
+def test_fitting_needs_at_least_one_process(toy_corpus):
+    from ser.training.data import TrainingData
+    from ser.training.fitting import Split, fit_splits
+
+    config = dataclasses.replace(TOY_CONFIG, model_type="mlp")
+    config = dataclasses.replace(config, model=dataclasses.replace(config.model, augment_copies=0))
+    data = TrainingData.from_items(manifest_items(toy_corpus), config, ["angry", "calm", "sad"])
+    with pytest.raises(ValueError, match="processes must be at least 1"):
+        fit_splits(data, [Split(np.ones(len(data), dtype=bool))], 3, config, processes=0)
+
+
 def test_the_scaler_is_fitted_on_training_rows_only(toy_corpus):
     """Shifting every test speaker's features must not move the fold's scaler."""
     import dataclasses

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,7 +65,10 @@ def fit_splits(
         raise ValueError(f"processes must be at least 1, got {processes}")
     tasks = [(k, m) for k in range(len(splits)) for m in config.members]
     if processes == 1 or len(tasks) == 1:
-        fitted = [_fit(data, splits[k], m, n_classes, config) for k, m in tasks]
+        fitted = []
+        for done, (k, m) in enumerate(tasks, 1):
+            fitted.append(_fit(data, splits[k], m, n_classes, config))
+            logger.info("fitted %s on split %d of %d (%d/%d fits)", m, k + 1, len(splits), done, len(tasks))
     else:
         context = multiprocessing.get_context("spawn")  # never fork a process that may hold TF threads
         with ProcessPoolExecutor(
@@ -75,6 +78,11 @@ def fit_splits(
             initargs=(data, logging.getLogger("ser").isEnabledFor(logging.DEBUG)),
         ) as pool:
             futures = [pool.submit(_fit_in_worker, splits[k], m, n_classes, config) for k, m in tasks]
+            for done, future in enumerate(as_completed(futures), 1):
+                k, m = tasks[futures.index(future)]
+                logger.info(
+                    "fitted %s on split %d of %d (%d/%d fits)", m, k + 1, len(splits), done, len(tasks)
+                )
             fitted = [f.result() for f in futures]
     result: list[dict[str, FittedMember]] = [{} for _ in splits]
     for (k, m), f in zip(tasks, fitted):
