@@ -2,7 +2,8 @@
 in worker processes.
 
 A convolutional member keeps only part of a 2-core CPU busy (its batches are drawn in Python
-between steps), so two fits side by side take about as long as the longer one alone. Each fit
+between steps), so two fits side by side finish sooner than one after the other (the CV's 10
+fits on RAVDESS: 14.3 minutes instead of about 19.5 on 2 cores). Each fit
 runs in its own process, with TensorFlow's default threads, seeded from the settings alone: the
 models, and so every number, are the same whatever ``processes`` is (threads in one process
 would share Keras' random state and make them depend on timing).
