@@ -58,6 +58,15 @@ def predict_members(
     return out
 
 
+def fold_split(speakers: np.ndarray, test_speakers: list[str]) -> tuple[np.ndarray, list[str], Split]:
+    """One CV fold: the mask of its test files, its early-stopping speakers (held out of the
+    training side) and the split its models are fitted on."""
+    test = np.isin(speakers, test_speakers)
+    held = validation_speakers(speakers[~test].tolist())
+    validation = np.isin(speakers, held)
+    return test, held, Split(~test & ~validation, validation)
+
+
 def fold_scores(
     data: TrainingData, mask: np.ndarray, outputs: dict[str, np.ndarray], n_classes: int
 ) -> dict[str, float]:
@@ -106,12 +115,11 @@ def cross_validate(
     degraded_probs: dict[str, list[np.ndarray]] = {name: [] for name in degraded}
     members: dict[str, list[dict[str, float]]] = {}
     test_folds = speaker_folds(data.speakers.tolist(), n_folds)
-    tests = [np.isin(data.speakers, speakers) for speakers in test_folds]
-    held = [validation_speakers(data.speakers[~test].tolist()) for test in tests]
-    vals = [np.isin(data.speakers, speakers) for speakers in held]
-    splits = [Split(~test & ~val, val) for test, val in zip(tests, vals)]
-    all_fitted = fit_splits(data, splits, len(classes), config, processes)
-    for k, (test_speakers, test, val_speakers, fitted) in enumerate(zip(test_folds, tests, held, all_fitted)):
+    fold_sides = [fold_split(data.speakers, speakers) for speakers in test_folds]
+    all_fitted = fit_splits(data, [split for _, _, split in fold_sides], len(classes), config, processes)
+    for k, (test_speakers, (test, val_speakers, _), fitted) in enumerate(
+        zip(test_folds, fold_sides, all_fitted)
+    ):
         outputs = predict_members(fitted, data, test, config)
         for name, out in outputs.items():
             members.setdefault(name, []).append(fold_scores(data, test, out, len(classes)))

@@ -15,10 +15,10 @@ import numpy as np
 
 from ser.config import SERConfig
 from ser.metrics import subset_scores
-from ser.training.crossval import fold_scores, predict_members
+from ser.training.crossval import fold_scores, fold_split, predict_members
 from ser.training.data import TrainingData
-from ser.training.fitting import Split, fit_splits
-from ser.training.folds import speaker_folds, validation_speakers
+from ser.training.fitting import fit_splits
+from ser.training.folds import speaker_folds
 
 
 @dataclass(frozen=True)
@@ -57,9 +57,8 @@ def screen(
     folds = speaker_folds(data.speakers.tolist(), n_folds)
     if not 1 <= fold <= len(folds):
         raise ValueError(f"fold must be 1 to {len(folds)}, got {fold}")
-    test = np.isin(data.speakers, folds[fold - 1])
-    validation = np.isin(data.speakers, validation_speakers(data.speakers[~test].tolist()))
-    fitted = fit_splits(data, [Split(~test & ~validation, validation)], len(classes), config, processes)[0]
+    test, _, split = fold_split(data.speakers, folds[fold - 1])
+    fitted = fit_splits(data, [split], len(classes), config, processes)[0]
 
     def percent(value: float) -> float:
         return round(100 * value, 1)
