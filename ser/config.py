@@ -240,6 +240,8 @@ class CNNConfig:
             median over the clip, or the window at inference, is subtracted): ``"pitch"`` (F0
             over voiced frames: the speaker's register; track CNN) and ``"spectrum"`` (MFCCs or
             log-mel bands: the microphone's and channel's colouring). Empty: absolute values.
+        pcen: Read the log-mel spectrogram through per-channel energy normalisation
+            (:func:`ser.features.pcen_from_db`) instead of in dB (log-mel CNN only).
         ensemble: CNNs trained with different seeds and averaged.
         seed: Seed of initialisation, crops, masks and mixup.
     """
@@ -263,6 +265,7 @@ class CNNConfig:
     balance: bool = False
     label_smoothing: float = 0.0
     centre: tuple[str, ...] = ()
+    pcen: bool = False
     ensemble: int = 1
     seed: int = 42
 

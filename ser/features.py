@@ -309,6 +309,28 @@ def centre_rows(
     return out
 
 
+def pcen_from_db(log_mel: np.ndarray, sample_rate: int, hop_length: int) -> np.ndarray:
+    """Per-channel energy normalisation (:func:`librosa.pcen`, the published constants) of a
+    log-mel spectrogram in dB re full scale, as :func:`frame_tracks` stores it.
+
+    Each band is divided by its own smoothed recent energy (0.4 s), then root-compressed: a
+    steady background (hum, fan, white noise) is pushed towards zero while onsets and
+    formants stand out, instead of filling the quiet parts of the spectrum as it does in dB.
+
+    Args:
+        log_mel: Log-mel power in dB re 1.0, shape ``(n_mels, n_frames)``.
+        sample_rate: Rate the spectrogram was computed at (Hz).
+        hop_length: Samples between frames.
+
+    Returns:
+        float32 array of the same shape.
+    """
+    # Magnitudes, scaled as if the samples were 32-bit integers (what the constants assume;
+    # ours are floats in [-1, 1]), as librosa's documentation does.
+    magnitude = 10.0 ** (np.asarray(log_mel, dtype=np.float64) / 20.0) * 2.0**31
+    return librosa.pcen(magnitude, sr=sample_rate, hop_length=hop_length).astype(np.float32)
+
+
 def frame_crop(
     matrix: np.ndarray, frames: int, offset: int | None = None, fill: float | np.ndarray | None = None
 ) -> np.ndarray:

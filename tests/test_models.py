@@ -16,7 +16,7 @@ from ser.bundle import SCALER_FILE, BundleError, load_bundle
 from ser.calibration import apply_temperature
 from ser.config import CNNConfig, SERConfig
 from ser.emotions import intensity_name
-from ser.features import centre_rows, frame_crop, frame_tracks, track_matrix, track_names
+from ser.features import centre_rows, frame_crop, frame_tracks, pcen_from_db, track_matrix, track_names
 from ser.inference import Predictor
 from ser.inputs import model_inputs
 from ser.layers import pool_probabilities
@@ -116,6 +116,44 @@ def test_a_centred_track_cnn_hears_the_melody_not_the_speakers_register():
     assert SERConfig.from_dict(config.to_dict()) == config
     with pytest.raises(ValueError, match="cannot centre"):
         SERConfig(model_type="cnn", cnn=CNNConfig(centre=("pitch",)))
+
+
+def test_pcen_reads_a_steady_background_alike_at_any_level_and_lets_a_burst_over_it_stand_out():
+    rng = np.random.default_rng(0)
+    noise = 0.01 * rng.standard_normal(3 * SR).astype(np.float32)
+    burst = noise.copy()
+    n = int(0.3 * SR)
+    burst[2 * SR : 2 * SR + n] += 0.2 * np.sin(2 * np.pi * 440 * np.arange(n) / SR)
+
+    def pcen(y: np.ndarray) -> np.ndarray:
+        return pcen_from_db(frame_tracks(y, SR).log_mel, SR, 256)
+
+    steady = slice(int(1.0 * SR / 256), int(1.9 * SR / 256))  # after the 0.4 s adaptation
+    during = slice(int(2.05 * SR / 256), int(2.25 * SR / 256))
+    quiet, loud = pcen(noise)[:, steady], pcen(10 * noise)[:, steady]  # 20 dB apart
+    assert np.abs(loud - quiet).mean() < 0.1 * quiet.mean()
+    out = pcen(burst)
+    assert out[:, during].max(axis=1).max() > 3 * out[:, steady].mean(axis=1).max()
+
+
+def test_the_log_mel_cnn_can_read_pcen_and_the_track_cnn_cannot():
+    from ser.audio import load_audio
+    from ser.extraction import clip_inputs
+    from ser.members import LOGMEL_CNN
+
+    y = synth_speech(2.5, f0=130, seed=5)
+    config = SERConfig(model_type="cnn", cnn=CNNConfig(pcen=True))
+    speech = load_audio((SR, y), config.audio).speech
+    stored = clip_inputs(load_audio((SR, y), config.audio), config)["cnn"]  # in dB, as training stores it
+    read = pcen_from_db(stored, SR, config.features.hop_length)
+    expected = frame_crop(read, config.cnn.frames)
+    np.testing.assert_allclose(LOGMEL_CNN.example(stored, config), expected, atol=1e-3)  # the CV's view
+    np.testing.assert_allclose(
+        model_inputs(speech, SR, config).arrays["logmel"][0], expected, rtol=1e-2
+    )  # inference (stored: float16)
+    assert SERConfig.from_dict(config.to_dict()) == config
+    with pytest.raises(ValueError, match="cannot read its matrix through PCEN"):
+        SERConfig(model_type="tracks", tracks=dataclasses.replace(SERConfig().tracks, pcen=True))
 
 
 def test_spec_augment_masks_bands_and_frames_of_a_copy():

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from ser.features import centre_rows, frame_crop
+from ser.features import centre_rows, frame_crop, pcen_from_db
 from ser.registry import FitRequest, FittedMember, MemberType
 
 if TYPE_CHECKING:
@@ -50,14 +50,28 @@ class ConvMember(MemberType):
         """For one of :attr:`centre_kinds`, the rows of :meth:`frame_matrix` to centre and the
         row saying which frames count (``None``: every frame)."""
 
+    #: Whether it can read its matrix through PCEN (:attr:`ser.config.CNNConfig.pcen`).
+    can_pcen: ClassVar[bool] = False
+
     def validate(self, config: SERConfig) -> None:
-        unknown = set(self.settings(config).centre) - set(self.centre_kinds)
+        settings = self.settings(config)
+        unknown = set(settings.centre) - set(self.centre_kinds)
         if unknown:
             raise ValueError(f"the {self.title} cannot centre {sorted(unknown)} (only {self.centre_kinds})")
+        if settings.pcen and not self.can_pcen:
+            raise ValueError(f"the {self.title} cannot read its matrix through PCEN")
+
+    def rewrites_matrix(self, config: SERConfig) -> bool:
+        """Whether :meth:`clip_matrix` changes what training stored."""
+        settings = self.settings(config)
+        return bool(settings.centre) or settings.pcen
 
     def clip_matrix(self, matrix: np.ndarray, config: SERConfig) -> np.ndarray:
-        """A clip's (or window's) per-frame matrix as the model reads it: with the rows that
+        """A clip's (or window's) per-frame matrix as the model reads it: through PCEN when
+        :attr:`ser.config.CNNConfig.pcen` says so, and with the rows that
         :attr:`ser.config.CNNConfig.centre` names relative to the clip's own median."""
+        if self.settings(config).pcen:
+            matrix = pcen_from_db(matrix, config.audio.sample_rate, config.features.hop_length)
         for kind in self.settings(config).centre:
             rows, weights = self.centred_rows(kind, config)
             matrix = centre_rows(matrix, rows, None if weights is None else matrix[weights])
@@ -125,6 +139,9 @@ class ConvMember(MemberType):
     def window_inputs(self, windows: Windows, config: SERConfig) -> np.ndarray:
         matrix = self.frame_matrix(windows.tracks, config)
         return np.stack([self.example(matrix[:, a:b], config) for a, b in windows.ranges])
+
+    def fixed_epochs(self, config: SERConfig) -> int | None:
+        return self.settings(config).epochs
 
     def fit(self, request: FitRequest) -> FittedMember:
         """A fixed schedule (``epochs``, else the settings' epochs) on ``train | validation``:

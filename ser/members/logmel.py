@@ -30,6 +30,7 @@ class LogMelCNN(ConvMember):
     title = "log-mel CNN"
     description = "a small convolutional network over a 2 s log-mel spectrogram of the speech"
     settings_field = "cnn"
+    fit_time = 1.7  # 3.4 against 2.0 minutes side by side on RAVDESS, 2 cores
 
     def frame_matrix(self, tracks: FrameTracks, config: SERConfig) -> np.ndarray:
         return tracks.log_mel
@@ -38,6 +39,7 @@ class LogMelCNN(ConvMember):
         return config.features.n_mels
 
     centre_kinds = ("spectrum",)
+    can_pcen = True
 
     def centred_rows(self, kind: str, config: SERConfig) -> tuple[slice, int | None]:
         """``"spectrum"``: every mel band."""

@@ -34,7 +34,7 @@ def fit_crops(member: ConvMember, request: FitRequest, epochs: int) -> Any:
     cc = member.settings(request.config)
     files = np.flatnonzero(request.everything)
     matrices = data.inputs[member.name]
-    if cc.centre:  # the training files' versions, each relative to itself (stored absolute)
+    if member.rewrites_matrix(request.config):  # the training files' versions as the model reads them
         matrices = {
             i: [member.clip_matrix(v, request.config).astype(v.dtype) for v in matrices[i]] for i in files
         }
