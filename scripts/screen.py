@@ -19,10 +19,8 @@ import argparse
 import json
 from pathlib import Path
 
-from ser.bundle import DEFAULT_BUNDLE_DIR
 from ser.cli import (
-    add_corpus_arguments,
-    add_fit_processes_argument,
+    add_fold_arguments,
     add_verbose_argument,
     corpus_items,
     entry_point,
@@ -37,10 +35,7 @@ from ser.emotions import EMOTIONS
 @entry_point
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_corpus_arguments(p, actors="1-20")
-    p.add_argument("--fold", type=int, required=True, help="the CV fold to test on (1-based)")
-    p.add_argument("--folds", type=int, default=5, help="speaker-disjoint CV folds (default 5)")
-    p.add_argument("--base", default=str(DEFAULT_BUNDLE_DIR), help="bundle whose settings variants change")
+    add_fold_arguments(p, base_help="bundle whose settings variants change")
     p.add_argument(
         "--variant",
         nargs="+",
@@ -60,9 +55,6 @@ def main(argv: list[str] | None = None) -> int:
         default=["phone_8k", "white_noise_10db", "babble_5db", "reverb_0.6s"],
         metavar="NAME",
     )
-    p.add_argument("--cache-dir", default=".cache/features", help="feature cache ('' to disable)")
-    p.add_argument("--jobs", type=int, default=1, help="feature-extraction processes")
-    add_fit_processes_argument(p)
     add_verbose_argument(p)
     args = p.parse_args(argv)
     setup_logging(args.verbose)

@@ -99,9 +99,6 @@ class MemberType(abc.ABC):
             (``None``: it has none).
         uses_scaler: Its input is standardised outside the model by the bundle's
             ``scaler.json`` (fitted on each training set).
-        fit_time: Roughly how long one fit takes, relative to the other types' (a track CNN's
-            is 1): fits running side by side start with the longest
-            (:func:`ser.training.fitting.fit_splits`).
     """
 
     name: ClassVar[str]
@@ -110,7 +107,6 @@ class MemberType(abc.ABC):
     description: ClassVar[str]
     settings_field: ClassVar[str | None] = None
     uses_scaler: ClassVar[bool] = False
-    fit_time: ClassVar[float] = 1.0
 
     def settings(self, config: SERConfig) -> Any:
         """This type's settings in ``config``."""
@@ -118,12 +114,6 @@ class MemberType(abc.ABC):
 
     def validate(self, config: SERConfig) -> None:  # noqa: B027  (a hook: most types accept any settings)
         """Raise ValueError when ``config`` asks this type for something it cannot do."""
-
-    def fixed_epochs(self, config: SERConfig) -> int | None:
-        """The epochs it trains for on any split, when they do not depend on the data (then the
-        final fit need not wait for the CV's folds); ``None`` when it chooses them itself
-        (early stopping)."""
-        return None
 
     @abc.abstractmethod
     def input_shape(self, config: SERConfig) -> tuple[int, ...]:

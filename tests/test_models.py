@@ -152,6 +152,8 @@ def test_the_log_mel_cnn_can_read_pcen_and_the_track_cnn_cannot():
         model_inputs(speech, SR, config).arrays["logmel"][0], expected, rtol=1e-2
     )  # inference (stored: float16)
     assert SERConfig.from_dict(config.to_dict()) == config
+    assert "through PCEN" in LOGMEL_CNN.training_recipe(config)  # the model card says so
+    assert "PCEN" not in LOGMEL_CNN.training_recipe(SERConfig(model_type="cnn"))
     with pytest.raises(ValueError, match="cannot read its matrix through PCEN"):
         SERConfig(model_type="tracks", tracks=dataclasses.replace(SERConfig().tracks, pcen=True))
 

@@ -179,9 +179,6 @@ def test_members_trained_at_once_give_the_same_model_as_one_after_another(toy_co
         out = run_script("train.py", *args, "--fit-processes", processes, "--out", tmp_path / run)
         assert out.returncode == 0, out.stderr[-2000:]
         assert "oneDNN" not in out.stderr  # the workers import TensorFlow as quietly as the command
-        assert "the final fit (epochs: {'tracks': 2, 'cnn': 2}) trains alongside the folds" in out.stderr
-        if processes == 1:  # the longest fits first: every log-mel CNN before any track CNN
-            assert out.stderr.rindex("fitted cnn on split") < out.stderr.index("fitted tracks on split")
         result = json.loads((tmp_path / run / "metrics.json").read_text())
         del result["training_minutes"]
         metrics.append(result)
@@ -190,21 +187,6 @@ def test_members_trained_at_once_give_the_same_model_as_one_after_another(toy_co
     for a, b in zip(*weights, strict=True):
         np.testing.assert_array_equal(a, b)
     assert any((tmp_path / "cache").glob("*.npz"))  # the second run read the feature cache
-
-    # The final fit, which trained alongside the folds, is the model fitted alone after them.
-    from ser.training.crossval import pooled_model
-    from ser.training.data import TrainingData
-    from ser.training.fitting import Split, fit_splits
-    from ser.training.folds import fold_mates
-
-    config = load_bundle(tmp_path / "a").config
-    items = manifest_items(toy_corpus)
-    mates = fold_mates([it.speaker for it in items], 2)
-    data = TrainingData.from_items(items, config, ["angry", "calm", "sad"], tmp_path / "cache", 1, mates)
-    final = Split(np.ones(len(data), dtype=bool), epochs={"tracks": 2, "cnn": 2})
-    alone = pooled_model(fit_splits(data, [final], 3, config)[0], config).get_weights()
-    for a, b in zip(alone, weights[0], strict=True):
-        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.slow
@@ -284,3 +266,24 @@ def test_screening_scores_each_variant_on_one_fold_and_refuses_unknown_settings(
         )  # model, members
     bad = run_script("screen.py", *common, "--variant", "cnn.colour=pink")
     assert bad.returncode == 2 and "cnn has no setting 'colour'" in bad.stderr
+
+
+@pytest.mark.slow
+def test_the_noise_probe_scores_noisy_speech_and_each_group_of_tracks_swapped(
+    toy_corpus, toy_bundle, tmp_path
+):
+    result = run_script(
+        "noise_probe.py",
+        "--manifest", toy_corpus, "--fold", 2, "--folds", 3, "--base", toy_bundle, "--jobs", 1,
+        "--cache-dir", tmp_path / "cache", "--snr", 0,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = [line.split(" | ") for line in result.stdout.splitlines() if line.startswith("| ")]
+    assert rows[0][1:] == [*TOY_CONFIG.members, "fusion |"]
+    assert [r[0] for r in rows[1:3]] == ["| clean", "| noisy"]
+    groups = rows[4:]
+    assert [r[0] for r in groups] == ["| pitch and voicing", "| energy", "| zero-crossing rate", "| spectral shape",
+                                      "| spectral contrast", "| MFCCs", "| MFCC Δ and ΔΔ", "| chroma and tonnetz",
+                                      "| onset strength"]  # fmt: skip
+    for row in rows[1:3] + groups:
+        assert all(0 <= float(v.strip(" |")) <= 100 for v in row[1:])

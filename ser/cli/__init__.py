@@ -88,6 +88,21 @@ def add_fit_processes_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_fold_arguments(parser: argparse.ArgumentParser, base_help: str) -> None:
+    """What a one-fold study (``scripts/screen.py``, ``scripts/noise_probe.py``) needs: RAVDESS
+    (actors 1-20) or a manifest, ``--fold``/``--folds``, ``--base`` (a bundle whose settings it
+    trains), the feature cache, ``--jobs`` and ``--fit-processes``."""
+    from ser.bundle import DEFAULT_BUNDLE_DIR
+
+    add_corpus_arguments(parser, actors="1-20")
+    parser.add_argument("--fold", type=int, required=True, help="the CV fold to test on (1-based)")
+    parser.add_argument("--folds", type=int, default=5, help="speaker-disjoint CV folds (default 5)")
+    parser.add_argument("--base", default=str(DEFAULT_BUNDLE_DIR), help=base_help)
+    parser.add_argument("--cache-dir", default=".cache/features", help="feature cache ('' to disable)")
+    parser.add_argument("--jobs", type=int, default=1, help="feature-extraction processes")
+    add_fit_processes_argument(parser)
+
+
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     """``--model-dir`` or ``--repo-id [--revision]`` (default: ``$SER_MODEL_DIR``, else
     ``$SER_MODEL_REPO``, else the bundled model)."""

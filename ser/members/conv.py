@@ -140,9 +140,6 @@ class ConvMember(MemberType):
         matrix = self.frame_matrix(windows.tracks, config)
         return np.stack([self.example(matrix[:, a:b], config) for a, b in windows.ranges])
 
-    def fixed_epochs(self, config: SERConfig) -> int | None:
-        return self.settings(config).epochs
-
     def fit(self, request: FitRequest) -> FittedMember:
         """A fixed schedule (``epochs``, else the settings' epochs) on ``train | validation``:
         no early stopping, so the validation speakers train too."""
@@ -164,6 +161,7 @@ class ConvMember(MemberType):
             f"Trained from scratch for {cc.epochs} epochs (AdamW, warm-up + cosine) on random\n  crops of "
             f"the clean and augmented versions, with {cc.freq_masks} row and {cc.time_masks} time masks "
             f"(SpecAugment)\n  and mixup (α {cc.mixup_alpha})."
+            + (" Reads its matrix through PCEN (per-channel energy normalisation)." if cc.pcen else "")
             + (f" Reads {' and '.join(cc.centre)} relative to each clip's own median." if cc.centre else "")
         )
 

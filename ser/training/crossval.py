@@ -67,11 +67,6 @@ def fold_split(speakers: np.ndarray, test_speakers: list[str]) -> tuple[np.ndarr
     return test, held, Split(~test & ~validation, validation)
 
 
-def fold_splits(speakers: np.ndarray, n_folds: int) -> list[Split]:
-    """The splits :func:`cross_validate` fits its folds' members on, fold by fold."""
-    return [fold_split(speakers, test)[2] for test in speaker_folds(speakers.tolist(), n_folds)]
-
-
 def fold_scores(
     data: TrainingData, mask: np.ndarray, outputs: dict[str, np.ndarray], n_classes: int
 ) -> dict[str, float]:
@@ -92,7 +87,6 @@ def cross_validate(
     n_folds: int = 5,
     degraded: dict[str, TrainingData] | None = None,
     processes: int = 1,
-    fitted: list[dict[str, FittedMember]] | None = None,
 ) -> dict[str, Any]:
     """Speaker-disjoint k-fold CV; returns per-fold scores, their summary and pooled report.
 
@@ -111,8 +105,6 @@ def cross_validate(
             each confidence level's precision at the fitted temperature (``calibration``).
         processes: Member fits at once, in worker processes (:func:`ser.training.fitting.fit_splits`;
             the results do not depend on it).
-        fitted: The folds' members, already fitted on :func:`fold_splits` (so that the caller
-            can fit other splits in the same worker pool); ``None``: fit them here.
     """
     degraded = degraded or {}
     for name, copies in degraded.items():
@@ -124,19 +116,16 @@ def cross_validate(
     members: dict[str, list[dict[str, float]]] = {}
     test_folds = speaker_folds(data.speakers.tolist(), n_folds)
     fold_sides = [fold_split(data.speakers, speakers) for speakers in test_folds]
-    if fitted is None:
-        fitted = fit_splits(data, [split for _, _, split in fold_sides], len(classes), config, processes)
-    elif len(fitted) != len(fold_sides):
-        raise ValueError(f"{len(fitted)} fitted folds given for a {len(fold_sides)}-fold CV")
-    for k, (test_speakers, (test, val_speakers, _), fold_fitted) in enumerate(
-        zip(test_folds, fold_sides, fitted)
+    all_fitted = fit_splits(data, [split for _, _, split in fold_sides], len(classes), config, processes)
+    for k, (test_speakers, (test, val_speakers, _), fitted) in enumerate(
+        zip(test_folds, fold_sides, all_fitted)
     ):
-        outputs = predict_members(fold_fitted, data, test, config)
+        outputs = predict_members(fitted, data, test, config)
         for name, out in outputs.items():
             members.setdefault(name, []).append(fold_scores(data, test, out, len(classes)))
         shipped = outputs[config.model_type]
         for name, copies in degraded.items():
-            out = predict_members(fold_fitted, copies, test, config)[config.model_type]
+            out = predict_members(fitted, copies, test, config)[config.model_type]
             degraded_folds[name].append(fold_scores(copies, test, out, len(classes)))
             degraded_probs[name].append(out["emotion"])
             logger.info("fold %d %s: UAR %.3f", k + 1, name, degraded_folds[name][-1]["uar"])
@@ -155,7 +144,7 @@ def cross_validate(
                 "test_speakers": list(test_speakers),
                 "validation_speakers": val_speakers,
                 "n_test": int(test.sum()),
-                "epochs": {name: f.epochs for name, f in fold_fitted.items()},
+                "epochs": {name: f.epochs for name, f in fitted.items()},
                 **members[config.model_type][-1],
             }
         )

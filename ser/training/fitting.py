@@ -57,9 +57,7 @@ def fit_splits(
 
     Args:
         processes: Fits at once, each in its own worker process (``1``: one after the other in
-            this process). The results do not depend on it. The longest fits start first
-            (:attr:`ser.registry.MemberType.fit_time`), so that no process is left with a long
-            fit at the end while the other waits.
+            this process). The results do not depend on it.
 
     Returns:
         Per split, in order, the fitted members by name.
@@ -67,7 +65,6 @@ def fit_splits(
     if processes < 1:
         raise ValueError(f"processes must be at least 1, got {processes}")
     tasks = [(k, m) for k in range(len(splits)) for m in config.members]
-    tasks.sort(key=lambda task: -member_type(task[1]).fit_time)  # stable: splits in order
     if processes == 1 or len(tasks) == 1:
         fitted = []
         for done, (k, m) in enumerate(tasks, 1):

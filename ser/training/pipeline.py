@@ -15,7 +15,7 @@ from ser.bundle import save_bundle
 from ser.config import SERConfig
 from ser.datasets import Item
 from ser.metrics import plot_confusion
-from ser.training.crossval import bundle_scaler, cross_validate, fold_splits, pooled_model
+from ser.training.crossval import bundle_scaler, cross_validate, pooled_model
 from ser.training.data import TrainingData
 from ser.training.fitting import Split, fit_splits
 from ser.training.folds import fold_mates
@@ -37,10 +37,7 @@ def train(
 ) -> dict[str, Any]:
     """Cross-validate, fit the final model on every item and write a bundle to ``out_dir``.
 
-    The final fit trains each member for the median of the epochs it trained in the folds. When
-    every member trains for fixed epochs (:meth:`ser.registry.MemberType.fixed_epochs`), that
-    median is known in advance, and the final fit shares the folds' worker pool instead of
-    waiting for them (the same models, sooner).
+    The final fit trains each member for the median of the epochs it trained in the folds.
 
     Args:
         degraded: By condition, a degraded copy of each item, in the order of ``items``
@@ -63,14 +60,7 @@ def train(
         name: TrainingData.from_items(copy_items, clean_only, classes, cache_dir, jobs)
         for name, copy_items in (degraded or {}).items()
     }
-    everything = np.ones(len(items), dtype=bool)
-    fixed = {t.name: t.fixed_epochs(config) for t in config.member_types}
-    splits = fold_splits(data.speakers, n_folds)
-    if all(n is not None for n in fixed.values()):
-        splits.append(Split(everything, epochs=fixed))
-        logger.info("the final fit (epochs: %s) trains alongside the folds", fixed)
-    fitted = fit_splits(data, splits, len(classes), config, processes)
-    metrics = cross_validate(data, classes, config, n_folds, copies, processes, fitted[:n_folds])
+    metrics = cross_validate(data, classes, config, n_folds, degraded=copies, processes=processes)
     config = dataclasses.replace(config, temperature=round(metrics["calibration"]["temperature"], 4))
     logger.info(
         "temperature %.3f: ECE %.3f → %.3f on the CV's out-of-fold predictions",
@@ -79,11 +69,9 @@ def train(
         metrics["calibration"]["after"]["ece"],
     )
     epochs = {m: max(1, int(np.median([f["epochs"][m] for f in metrics["folds"]]))) for m in config.members}
-    if len(fitted) > n_folds:
-        final = fitted[-1]
-    else:
-        logger.info("final fit on all %d files (epochs: %s)", len(items), epochs)
-        final = fit_splits(data, [Split(everything, epochs=epochs)], len(classes), config, processes)[0]
+    logger.info("final fit on all %d files (epochs: %s)", len(items), epochs)
+    everything = Split(np.ones(len(items), dtype=bool), epochs=epochs)
+    final = fit_splits(data, [everything], len(classes), config, processes)[0]
     metrics.update(
         {
             "final_fit": {

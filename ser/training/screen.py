@@ -15,6 +15,7 @@ import numpy as np
 
 from ser.config import SERConfig
 from ser.metrics import subset_scores
+from ser.registry import FittedMember
 from ser.training.crossval import fold_scores, fold_split, predict_members
 from ser.training.data import TrainingData
 from ser.training.fitting import fit_splits
@@ -32,6 +33,18 @@ class DevCorpus:
 
     data: TrainingData
     labels: list[str]
+
+
+def fit_fold(
+    data: TrainingData, n_classes: int, config: SERConfig, fold: int, n_folds: int = 5, processes: int = 1
+) -> tuple[np.ndarray, dict[str, FittedMember]]:
+    """Train every member of ``config`` as the CV trains fold ``fold`` (1-based): returns the
+    mask of the fold's test files and the fitted members by name."""
+    folds = speaker_folds(data.speakers.tolist(), n_folds)
+    if not 1 <= fold <= len(folds):
+        raise ValueError(f"fold must be 1 to {len(folds)}, got {fold}")
+    test, _, split = fold_split(data.speakers, folds[fold - 1])
+    return test, fit_splits(data, [split], n_classes, config, processes)[0]
 
 
 def screen(
@@ -54,11 +67,7 @@ def screen(
         <dev corpus>: {member: UAR, calm counted as neutral}}``, every member's models trained
         once on the fold's training speakers.
     """
-    folds = speaker_folds(data.speakers.tolist(), n_folds)
-    if not 1 <= fold <= len(folds):
-        raise ValueError(f"fold must be 1 to {len(folds)}, got {fold}")
-    test, _, split = fold_split(data.speakers, folds[fold - 1])
-    fitted = fit_splits(data, [split], len(classes), config, processes)[0]
+    test, fitted = fit_fold(data, len(classes), config, fold, n_folds, processes)
 
     def percent(value: float) -> float:
         return round(100 * value, 1)
