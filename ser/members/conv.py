@@ -70,9 +70,10 @@ class ConvMember(MemberType):
         """A clip's (or window's) per-frame matrix as the model reads it: through PCEN when
         :attr:`ser.config.CNNConfig.pcen` says so, and with the rows that
         :attr:`ser.config.CNNConfig.centre` names relative to the clip's own median."""
-        if self.settings(config).pcen:
+        settings = self.settings(config)
+        if settings.pcen:
             matrix = pcen_from_db(matrix, config.audio.sample_rate, config.features.hop_length)
-        for kind in self.settings(config).centre:
+        for kind in settings.centre:
             rows, weights = self.centred_rows(kind, config)
             matrix = centre_rows(matrix, rows, None if weights is None else matrix[weights])
         return matrix
