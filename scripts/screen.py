@@ -70,21 +70,31 @@ def main(argv: list[str] | None = None) -> int:
     items = corpus_items(args)
     classes = list(EMOTIONS) if args.data else sorted({it.label for it in items})
     cache = args.cache_dir or None
-    clean = base.without_copies()
-    degraded = {}
+    manifests = {}
     if args.degraded:
         manifests = degrade(
             items, args.degraded, args.degraded_conditions, base.audio.sample_rate, jobs=args.jobs
         )
-        degraded = {
-            name: TrainingData.from_items(manifest_items(m), clean, classes, cache, args.jobs)
-            for name, m in manifests.items()
-        }
-    dev = {}
-    for manifest in args.dev:
-        dev_items = manifest_items(manifest)
-        data = TrainingData.from_items(dev_items, clean, classes, cache, args.jobs)
-        dev[Path(manifest).resolve().parent.name] = DevCorpus(data, [it.label for it in dev_items])
+    test_sets: dict[tuple, tuple[dict, dict]] = {}
+
+    def tests_for(config: SERConfig) -> tuple[dict, dict]:
+        """The degraded copies and the dev corpora, read as ``config`` reads audio (once per
+        audio and feature settings)."""
+        key = (config.audio, config.features)
+        if key not in test_sets:
+            clean = config.without_copies()
+            degraded = {
+                name: TrainingData.from_items(manifest_items(m), clean, classes, cache, args.jobs)
+                for name, m in manifests.items()
+            }
+            dev = {}
+            for manifest in args.dev:
+                dev_items = manifest_items(manifest)
+                data = TrainingData.from_items(dev_items, clean, classes, cache, args.jobs)
+                dev[Path(manifest).resolve().parent.name] = DevCorpus(data, [it.label for it in dev_items])
+            test_sets[key] = degraded, dev
+        return test_sets[key]
+
     mates = fold_mates([it.speaker for it in items], args.folds)
     columns: list[str] = []
     members = f", {' / '.join(base.members)} in brackets" if len(base.members) > 1 else ""
@@ -93,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for name, config in variants.items():
         data = TrainingData.from_items(items, config, classes, cache, args.jobs, mates)
+        degraded, dev = tests_for(config)
         result = screen(data, classes, config, args.fold, args.folds, degraded, dev, args.fit_processes)
         if not columns:
             columns = list(result)

@@ -92,7 +92,7 @@ def _world(
             rooms = channels.room_responses(sr, c.rt60_s, c.room_bank)
             y = channels.reverberate(y, rooms[int(rng.integers(len(rooms)))])
         else:
-            y = channels.room(y, sr, rng, c.rt60_s)
+            y = channels.room(y, sr, rng, c.rt60_s, rays=c.room_rays)
     if rng.random() < c.noise_p:
         snr = float(rng.uniform(*c.snr_db))
         if voices and rng.random() < c.babble_share:

@@ -102,6 +102,7 @@ def render_card(bundle: Bundle, repo_id: str, template: Path = TEMPLATE) -> Mode
         calibration=metrics.get("calibration"),
         summary=metrics.get("summary"),
         sample_rate=config.audio.sample_rate,
+        noise_subtraction=config.features.noise_subtraction,
         augmentation=augmentation_text(config),
     )
 

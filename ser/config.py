@@ -63,6 +63,13 @@ class FeatureConfig:
         fmax_f0: Highest F0 searched (Hz).
         window_s: Length of one analysis window for the timeline (seconds).
         hop_s: Hop between analysis windows (seconds).
+        noise_subtraction: Before any spectral measure is read, a steady background estimated
+            from the clip's pauses is subtracted from the power spectrum with this
+            over-subtraction factor (:func:`ser.features.subtract_noise`; 0: off). The level
+            (energy) and pitch tracks always read the signal as it is.
+        log_mel_range_db: The log-mel (and so the MFCCs and onset strength) reaches this many dB
+            below the recording's loudest cell and no lower (``librosa.power_to_db``'s
+            ``top_db``): what lies below, a quiet background or nothing, reads alike.
     """
 
     n_fft: int = 1024
@@ -74,7 +81,15 @@ class FeatureConfig:
     fmax_f0: float = 500.0
     window_s: float = 3.0
     hop_s: float = 1.5
+    noise_subtraction: float = 0.0
+    log_mel_range_db: float = 80.0
     version: int = FEATURE_VERSION
+
+    def __post_init__(self) -> None:
+        if self.noise_subtraction < 0:
+            raise ValueError(f"noise_subtraction must be ≥ 0 (0: off), got {self.noise_subtraction}")
+        if self.log_mel_range_db <= 0:
+            raise ValueError(f"log_mel_range_db must be > 0, got {self.log_mel_range_db}")
 
 
 @dataclass(frozen=True)
@@ -126,10 +141,10 @@ class AugmentConfig:
 
     1. another speaker (Praat's "Change gender"): formants × ``formant_ratio``, median F0 ×
        2^(±``pitch_semitones``/12), F0 excursions × ``pitch_range``, duration × ``tempo``;
-    2. a reverberant room, RT60 in ``rt60_s`` (pyroomacoustics): with ``room_bank`` 0 (the
-       shipped model's recipe) a new hybrid-simulated room per copy, whose late tail is not
-       seeded; else one of a fixed, seeded bank of ``room_bank`` image-source rooms
-       (:func:`ser.channels.room_responses`; reproducible and about 6 minutes faster a run);
+    2. a reverberant room, RT60 in ``rt60_s`` (pyroomacoustics): with ``room_bank`` 0 a new
+       hybrid-simulated room per copy, its late tail ray-traced with ``room_rays`` rays
+       (:func:`ser.channels.room`; seeded since 0.9, so a run repeats); else one of a fixed bank
+       of ``room_bank`` image-source rooms (:func:`ser.channels.room_responses`);
     3. background at an SNR drawn from ``snr_db``: babble of other training speakers (a share
        ``babble_share`` of the time) or coloured noise (white, pink, brown, blue, violet);
     4. a channel: the telephone (300–3400 Hz, 8 kHz μ-law; a share ``phone_share``) or a lossy
@@ -145,6 +160,7 @@ class AugmentConfig:
         room_p: Probability of step 2.
         rt60_s: Range of the reverberation time (s).
         room_bank: Rooms in the bank step 2 draws from (0: a new room per copy).
+        room_rays: Rays of a new room's ray tracer (bundles before 0.9: 10,000, unseeded).
         noise_p: Probability of step 3.
         snr_db: Range of the background's SNR (dB).
         babble_share: Share of step 3 that is babble (when babble sources are given).
@@ -161,6 +177,7 @@ class AugmentConfig:
     room_p: float = 0.3
     rt60_s: tuple[float, float] = (0.2, 0.9)
     room_bank: int = 0
+    room_rays: int = 2000
     noise_p: float = 0.6
     snr_db: tuple[float, float] = (0.0, 20.0)
     babble_share: float = 0.5
@@ -182,6 +199,8 @@ class AugmentConfig:
             raise ValueError("augmentation probabilities and shares must lie in [0, 1]")
         if self.room_bank < 0:
             raise ValueError(f"room_bank must be ≥ 0, got {self.room_bank}")
+        if self.room_rays < 1:
+            raise ValueError(f"room_rays must be ≥ 1, got {self.room_rays}")
         for name in ("formant_ratio", "pitch_range", "tempo", "rt60_s", "snr_db"):
             low, high = getattr(self, name)
             if low > high:
@@ -189,7 +208,8 @@ class AugmentConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AugmentConfig:
-        """From JSON (ranges as lists)."""
+        """From JSON (ranges as lists); bundles from before ``room_rays`` cast 10,000 rays."""
+        data = {"room_rays": 10_000, **data}
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
 

@@ -112,12 +112,15 @@ def frame_tracks(y: np.ndarray, sr: int, config: FeatureConfig | None = None) ->
 
     stft = librosa.stft(y, n_fft=n_fft, hop_length=hop)
     mag = np.abs(stft)
+    rms = librosa.feature.rms(S=mag, frame_length=n_fft)  # the level: from the signal as it is
     power = mag**2
+    if config.noise_subtraction:
+        power = subtract_noise(power, config.noise_subtraction)
+        mag = np.sqrt(power)
     freqs = librosa.fft_frequencies(sr=sr, n_fft=n_fft)
     band = freqs <= BAND_HZ
     mag_band, freqs_band = mag[band], freqs[band]
 
-    rms = librosa.feature.rms(S=mag, frame_length=n_fft)
     shape = np.vstack(
         [
             librosa.feature.spectral_centroid(S=mag_band, freq=freqs_band) / 1000,
@@ -130,7 +133,7 @@ def frame_tracks(y: np.ndarray, sr: int, config: FeatureConfig | None = None) ->
         S=mag_band, freq=freqs_band, sr=sr, n_bands=_CONTRAST_BANDS, fmin=100.0
     )
     mel = librosa.feature.melspectrogram(S=power, sr=sr, n_mels=config.n_mels, fmax=BAND_HZ)
-    log_mel = librosa.power_to_db(mel, ref=1.0, top_db=80.0)
+    log_mel = librosa.power_to_db(mel, ref=1.0, top_db=config.log_mel_range_db)
     mfcc = librosa.feature.mfcc(S=log_mel, n_mfcc=config.n_mfcc)
     width = min(9, mfcc.shape[1] - (1 - mfcc.shape[1] % 2))
     deltas = [librosa.feature.delta(mfcc, width=width, order=k, mode="nearest") for k in (1, 2)]
@@ -160,6 +163,33 @@ def frame_tracks(y: np.ndarray, sr: int, config: FeatureConfig | None = None) ->
         sample_rate=sr,
         hop_length=hop,
     )
+
+
+def subtract_noise(
+    power: np.ndarray, strength: float, quiet_share: float = 0.1, floor_db: float = -20.0
+) -> np.ndarray:
+    """A power spectrogram with a steady background taken out (power spectral subtraction).
+
+    The background's spectrum is the mean of the ``quiet_share`` of frames with the least
+    energy (the pauses; at least one frame). Each bin keeps ``1 - strength * noise / power`` of
+    its power, and never less than ``floor_db``: a bin the background fills sinks to the floor,
+    one far above it is barely touched. ``strength`` above 1 over-subtracts, as Berouti, Schwartz
+    and Makhoul (1979) advise against the background's own fluctuation.
+
+    Args:
+        power: Power spectrogram, shape ``(n_bins, n_frames)``.
+        strength: Over-subtraction factor (``FeatureConfig.noise_subtraction``), > 0.
+        quiet_share: Share of the frames the background is estimated from.
+        floor_db: Least gain, in dB.
+
+    Returns:
+        The cleaned power, same shape.
+    """
+    n_quiet = max(1, int(round(quiet_share * power.shape[1])))
+    quiet = np.argpartition(power.sum(axis=0), n_quiet - 1)[:n_quiet]
+    noise = power[:, quiet].mean(axis=1, keepdims=True)
+    gain = np.maximum(1.0 - strength * noise / np.maximum(power, _EPS), 10 ** (floor_db / 10))
+    return power * gain
 
 
 def summarise(

@@ -72,6 +72,27 @@ def test_a_codec_round_trip_comes_back_at_the_same_rate_and_length(codec):
     assert np.corrcoef(spectrum(coded), spectrum(y))[0, 1] > 0.9  # the same sound, encoder delay aside
 
 
+def test_a_simulated_room_repeats_from_its_seed_and_fewer_rays_keep_its_reverberation():
+    import pyroomacoustics as pra
+
+    y = synth_speech(1.5, seed=8)
+    first = channels.room(y, SR, np.random.default_rng(3), (0.5, 0.5), rays=500)
+    assert np.array_equal(first, channels.room(y, SR, np.random.default_rng(3), (0.5, 0.5), rays=500))
+    assert not np.array_equal(first, channels.room(y, SR, np.random.default_rng(4), (0.5, 0.5), rays=500))
+    assert np.max(np.abs(first)) == pytest.approx(np.max(np.abs(y)), rel=1e-4)  # not louder
+
+    impulse = np.zeros(SR, dtype=np.float32)
+    impulse[100] = 1.0
+    rt60 = {
+        rays: pra.experimental.measure_rt60(
+            channels.room(impulse, SR, np.random.default_rng(5), (0.5, 0.5), rays), fs=SR
+        )
+        for rays in (500, 10_000)
+    }
+    assert rt60[500] == pytest.approx(rt60[10_000], abs=0.05)
+    assert rt60[500] == pytest.approx(0.5, abs=0.15)
+
+
 def test_the_room_bank_is_the_same_every_time_and_reverberates_as_long_as_asked():
     import pyroomacoustics as pra
 
@@ -134,6 +155,10 @@ def test_augmentation_settings_travel_with_the_model_and_old_bundles_read_as_bas
     assert old.augment.recipe == "basic" and old.cnn.clean_weight == old.tracks.clean_weight == 1.0
     old_world = SERConfig.from_dict({"augment": {"recipe": "world"}})
     assert old_world.augment.room_bank == 0  # 0.5.0 bundles: a new room per copy
+    assert old_world.augment.room_rays == 10_000  # … ray-traced as audiomentations does by default
+    assert AugmentConfig().room_rays == 2000
+    with pytest.raises(ValueError, match="room_rays"):
+        AugmentConfig(room_rays=0)
     banked = SERConfig(augment=AugmentConfig(room_bank=64))
     assert "one of 64 image-source rooms" in augmentation_text(banked)  # the card says which rooms
     assert "a new simulated room per copy" in augmentation_text(old_world)

@@ -127,3 +127,42 @@ def test_windowed_analysis_of_a_long_recording():
     assert len(bounds) == len(vectors) == 7
     assert np.all(np.isfinite(vectors))
     assert bounds[-1][1] == pytest.approx(12.0)
+
+
+def _mfcc_gap(clean: np.ndarray, noisy: np.ndarray, config: FeatureConfig) -> float:
+    """Mean absolute difference of the MFCCs (no deltas) of two versions of one clip."""
+    a, b = (frame_tracks(y, SR, config).mfcc[: config.n_mfcc] for y in (clean, noisy))
+    return float(np.mean(np.abs(a - b)))
+
+
+def test_noise_subtraction_brings_noisy_speech_back_towards_clean_and_keeps_the_level():
+    clean = synth_speech(3.0, seed=11, lead_silence=0.05)  # short pauses only: no long silence
+    noise = np.random.default_rng(0).normal(size=len(clean)).astype(np.float32)
+    noisy = clean + noise * np.sqrt(np.mean(clean**2) / np.mean(noise**2) / 10)  # 10 dB SNR
+    plain, subtracting = FeatureConfig(), FeatureConfig(noise_subtraction=2.0)
+    robust = FeatureConfig(noise_subtraction=2.0, log_mel_range_db=50.0)
+    gaps = {c: _mfcc_gap(clean, noisy, c) for c in (plain, subtracting, robust)}
+    assert gaps[robust] < 0.5 * gaps[plain]
+    shapes = [
+        np.abs(np.diff([frame_tracks(y, SR, c).shape for y in (clean, noisy)], axis=0)).mean()
+        for c in (plain, subtracting)
+    ]
+    assert shapes[1] < 0.7 * shapes[0]  # centroid, bandwidth, roll-off, flatness
+    # a loud bin is barely touched, a bin the background fills sinks to the floor
+    with_background = frame_tracks(noisy, SR, subtracting)
+    np.testing.assert_array_equal(with_background.rms_db, frame_tracks(noisy, SR, plain).rms_db)
+    clean_tracks = [frame_tracks(clean, SR, c) for c in (plain, subtracting)]
+    loud = clean_tracks[0].log_mel > clean_tracks[0].log_mel.max() - 20
+    assert np.abs(clean_tracks[1].log_mel - clean_tracks[0].log_mel)[loud].max() < 1.0
+
+
+def test_noise_subtraction_is_a_saved_setting_and_must_not_be_negative():
+    from ser.config import SERConfig
+
+    config = SERConfig(features=FeatureConfig(noise_subtraction=2.0))
+    assert SERConfig.from_dict(config.to_dict()) == config
+    assert SERConfig.from_dict({}).features.noise_subtraction == 0.0  # earlier bundles: off
+    with pytest.raises(ValueError, match="noise_subtraction"):
+        FeatureConfig(noise_subtraction=-1.0)
+    with pytest.raises(ValueError, match="log_mel_range_db"):
+        FeatureConfig(log_mel_range_db=0.0)
