@@ -3,8 +3,8 @@ in worker processes.
 
 A convolutional member keeps only part of a 2-core CPU busy (its batches are drawn in Python
 between steps), so two fits side by side finish sooner than one after the other (the CV's 10
-fits on RAVDESS: 14.3 minutes instead of about 19.5 on 2 cores). Each fit
-runs in its own process, with TensorFlow's default threads, seeded from the settings alone: the
+fits on RAVDESS: 14.3 minutes instead of about 19.5 on 2 cores). Each worker process runs one
+fit at a time, with TensorFlow's default threads, each fit seeded from the settings alone: the
 models, and so every number, are the same whatever ``processes`` is (threads in one process
 would share Keras' random state and make them depend on timing).
 """
