@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(args.verbose)
     from ser.training.data import TrainingData
     from ser.training.folds import fold_mates
-    from ser.training.screen import DevCorpus, screen
+    from ser.training.screen import screen
 
     base = SERConfig.from_dict(json.loads((Path(args.base) / "config.json").read_text()))
     try:
@@ -75,26 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         manifests = degrade(
             items, args.degraded, args.degraded_conditions, base.audio.sample_rate, jobs=args.jobs
         )
-    test_sets: dict[tuple, tuple[dict, dict]] = {}
-
-    def tests_for(config: SERConfig) -> tuple[dict, dict]:
-        """The degraded copies and the dev corpora, read as ``config`` reads audio (once per
-        audio and feature settings)."""
-        key = (config.audio, config.features)
-        if key not in test_sets:
-            clean = config.without_copies()
-            degraded = {
-                name: TrainingData.from_items(manifest_items(m), clean, classes, cache, args.jobs)
-                for name, m in manifests.items()
-            }
-            dev = {}
-            for manifest in args.dev:
-                dev_items = manifest_items(manifest)
-                data = TrainingData.from_items(dev_items, clean, classes, cache, args.jobs)
-                dev[Path(manifest).resolve().parent.name] = DevCorpus(data, [it.label for it in dev_items])
-            test_sets[key] = degraded, dev
-        return test_sets[key]
-
+    test_sets: dict[tuple, tuple[dict, dict]] = {}  # by audio and feature settings
     mates = fold_mates([it.speaker for it in items], args.folds)
     columns: list[str] = []
     members = f", {' / '.join(base.members)} in brackets" if len(base.members) > 1 else ""
@@ -103,7 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     for name, config in variants.items():
         data = TrainingData.from_items(items, config, classes, cache, args.jobs, mates)
-        degraded, dev = tests_for(config)
+        key = (config.audio, config.features)
+        if key not in test_sets:
+            test_sets[key] = _test_sets(config, manifests, args.dev, classes, cache, args.jobs)
+        degraded, dev = test_sets[key]
         result = screen(data, classes, config, args.fold, args.folds, degraded, dev, args.fit_processes)
         if not columns:
             columns = list(result)
@@ -114,6 +98,32 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
     return 0
+
+
+def _test_sets(
+    config: SERConfig,
+    manifests: dict[str, Path],
+    dev_manifests: list[str],
+    classes: list[str],
+    cache: str | None,
+    jobs: int,
+) -> tuple[dict, dict]:
+    """The degraded copies (by condition) and the development corpora (by folder name), read as
+    ``config`` reads audio: a variant that changes the features is scored on its own features."""
+    from ser.training.data import TrainingData
+    from ser.training.screen import DevCorpus
+
+    clean = config.without_copies()
+    degraded = {
+        name: TrainingData.from_items(manifest_items(m), clean, classes, cache, jobs)
+        for name, m in manifests.items()
+    }
+    dev = {}
+    for manifest in dev_manifests:
+        dev_items = manifest_items(manifest)
+        data = TrainingData.from_items(dev_items, clean, classes, cache, jobs)
+        dev[Path(manifest).resolve().parent.name] = DevCorpus(data, [it.label for it in dev_items])
+    return degraded, dev
 
 
 def _cell(by_model: dict[str, float], shipped: str) -> str:
