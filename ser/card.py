@@ -11,7 +11,7 @@ from pathlib import Path
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from ser.bundle import Bundle, uses_scaler
-from ser.config import SERConfig
+from ser.config import FeatureConfig, SERConfig
 from ser.metrics import format_models_table, format_table
 from ser.presentation import emoji
 
@@ -102,8 +102,31 @@ def render_card(bundle: Bundle, repo_id: str, template: Path = TEMPLATE) -> Mode
         calibration=metrics.get("calibration"),
         summary=metrics.get("summary"),
         sample_rate=config.audio.sample_rate,
-        noise_subtraction=config.features.noise_subtraction,
+        front_end=front_end_text(config.features),
         augmentation=augmentation_text(config),
+    )
+
+
+def front_end_text(features: FeatureConfig) -> str:
+    """The card's sentence on the noise-robust front end (:class:`ser.config.FeatureConfig`), or
+    ``""`` for a model whose features read the spectrum as it is."""
+    parts = []
+    if features.noise_subtraction:
+        parts.append(
+            "a steady background estimated from the recording's pauses is subtracted from its power "
+            f"spectrum (over-subtraction × {features.noise_subtraction:g})"
+        )
+    if features.log_mel_range_db != FeatureConfig.LEGACY["log_mel_range_db"]:
+        parts.append(
+            f"the log-mel spectrogram (so the MFCCs) stops {features.log_mel_range_db:g} dB below the "
+            "recording's loudest point, so that a faint background reads like silence"
+        )
+    if not parts:
+        return ""
+    return (
+        "Before any spectral measure is read, "
+        + ", and ".join(parts)
+        + "; level and pitch read the recording as it is."
     )
 
 

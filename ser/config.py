@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from ser.registry import MemberType
@@ -70,7 +70,14 @@ class FeatureConfig:
         log_mel_range_db: The log-mel (and so the MFCCs and onset strength) reaches this many dB
             below the recording's loudest cell and no lower (``librosa.power_to_db``'s
             ``top_db``): what lies below, a quiet background or nothing, reads alike.
+
+    The two front-end settings are on by default since 0.10 (× 2, 50 dB: the noise-robust front
+    end); a bundle saved before a field existed means its :attr:`LEGACY` value.
     """
+
+    #: What a field missing from a saved ``features`` section means: the extractor as it was
+    #: before the field existed. A field at this value also leaves cache keys as they were.
+    LEGACY: ClassVar[dict[str, float]] = {"noise_subtraction": 0.0, "log_mel_range_db": 80.0}
 
     n_fft: int = 1024
     hop_length: int = 256
@@ -81,8 +88,8 @@ class FeatureConfig:
     fmax_f0: float = 500.0
     window_s: float = 3.0
     hop_s: float = 1.5
-    noise_subtraction: float = 0.0
-    log_mel_range_db: float = 80.0
+    noise_subtraction: float = 2.0
+    log_mel_range_db: float = 50.0
     version: int = FEATURE_VERSION
 
     def __post_init__(self) -> None:
@@ -90,6 +97,16 @@ class FeatureConfig:
             raise ValueError(f"noise_subtraction must be ≥ 0 (0: off), got {self.noise_subtraction}")
         if self.log_mel_range_db <= 0:
             raise ValueError(f"log_mel_range_db must be > 0, got {self.log_mel_range_db}")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FeatureConfig:
+        """From a saved ``features`` section; a missing field takes its :attr:`LEGACY` value."""
+        return cls(**{**cls.LEGACY, **data})
+
+    def key_fields(self) -> dict[str, Any]:
+        """The settings as a cache key reads them: every field but those at their
+        :attr:`LEGACY` value, so that a new field at that value keeps earlier caches valid."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if self.LEGACY.get(k, object()) != v}
 
 
 @dataclass(frozen=True)
@@ -387,7 +404,7 @@ class SERConfig:
             convs[key] = conv
         return cls(
             audio=AudioConfig(**data.get("audio", {})),
-            features=FeatureConfig(**data.get("features", {})),
+            features=FeatureConfig.from_dict(data.get("features", {})),
             model=ModelConfig(**model),
             cnn=CNNConfig(**convs["cnn"]),
             tracks=dataclasses.replace(_track_cnn_config(), **convs["tracks"]),

@@ -55,14 +55,15 @@ def file_inputs(
 
 
 def cache_key(raw: bytes, config: SERConfig, copies: int, seed: int, voices: Sequence[Path] = ()) -> str:
-    """Key of a file's cached inputs: its content (``raw`` bytes), the audio/feature config, the
+    """Key of a file's cached inputs: its content (``raw`` bytes), the audio/feature config (feature
+    settings at their legacy value left out: :meth:`ser.config.FeatureConfig.key_fields`), the
     member types, copies and seed, and (for augmented copies other than the basic recipe's) the
     augmentation settings and the babble voices' file names."""
     h = hashlib.sha1(raw)
     full = config.to_dict()
     settings = {
         "audio": full["audio"],
-        "features": full["features"],
+        "features": config.features.key_fields(),
         "members": sorted(config.members),
         "copies": copies,
         "seed": seed,
