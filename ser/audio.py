@@ -279,6 +279,9 @@ def find_speech(y: np.ndarray, config: AudioConfig | None = None) -> np.ndarray:
     peak = float(np.max(np.abs(y))) if len(y) else 0.0
     if peak <= 10 ** (config.silence_floor_dbfs / 20):
         raise NoSpeechError("The recording is silent: no speech was found.")
+    # Every measure below is relative to the loudest point, but librosa's floors (``amin``) are
+    # absolute: below about -60 dBFS they would swallow the pauses. Read it at full scale.
+    y = y / peak
     frame, hop = 1024, 256
     if len(y) >= frame:
         rms_db = librosa.amplitude_to_db(

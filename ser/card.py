@@ -145,9 +145,10 @@ def augmentation_text(config: SERConfig) -> str:
         f"a room ({a.room_p:.0%}: RT60 {a.rt60_s[0]:g}–{a.rt60_s[1]:g} s, "
         + (f"one of {a.room_bank} image-source rooms" if a.room_bank else "a new simulated room per copy")
         + ", pyroomacoustics)",
-        f"background ({a.noise_p:.0%}: babble of other training speakers of the same fold or coloured "
-        f"noise, {a.snr_db[0]:g}–{a.snr_db[1]:g} dB SNR)",
-        f"a channel ({a.channel_p:.0%}: the telephone band at 8 kHz μ-law, or MP3/AAC/Opus at 16–96 kbit/s)",
+        f"background ({a.noise_p:.0%}: babble of other training speakers of the same fold ({a.babble_share:.0%} "
+        f"of the time) or coloured noise, {a.snr_db[0]:g}–{a.snr_db[1]:g} dB SNR)",
+        f"a channel ({a.channel_p:.0%}: the telephone band at 8 kHz μ-law ({a.phone_share:.0%} of the time), "
+        "or MP3/AAC/Opus at 16–96 kbit/s)",
     ]
     clean = {c.clean_weight for c in (config.cnn, config.tracks)}
     weighting = (

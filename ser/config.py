@@ -180,9 +180,9 @@ class AugmentConfig:
         room_rays: Rays of a new room's ray tracer (bundles before 0.9: 10,000, unseeded).
         noise_p: Probability of step 3.
         snr_db: Range of the background's SNR (dB).
-        babble_share: Share of step 3 that is babble (when babble sources are given).
+        babble_share: Share of step 3 that is babble (when babble sources are given; 0.5 before 0.10).
         channel_p: Probability of step 4.
-        phone_share: Share of step 4 that is the telephone.
+        phone_share: Share of step 4 that is the telephone (0.4 before 0.10).
     """
 
     recipe: str = "world"
@@ -197,9 +197,9 @@ class AugmentConfig:
     room_rays: int = 2000
     noise_p: float = 0.6
     snr_db: tuple[float, float] = (0.0, 20.0)
-    babble_share: float = 0.5
+    babble_share: float = 0.7
     channel_p: float = 0.5
-    phone_share: float = 0.4
+    phone_share: float = 0.7
 
     def __post_init__(self) -> None:
         if self.recipe not in AUGMENT_RECIPES:

@@ -30,8 +30,9 @@ logger = logging.getLogger(__name__)
 FileInputs = dict[str, list[np.ndarray]]
 
 #: Bump when what a cache file holds changes (2: acoustic tracks added; 3: one array per member
-#: type and version; 4: channels aligned before the downmix, :func:`ser.audio.downmix`).
-CACHE_FORMAT = 4
+#: type and version; 4: channels aligned before the downmix, :func:`ser.audio.downmix`; 5: the pauses
+#: of very quiet recordings found, :func:`ser.audio.find_speech`).
+CACHE_FORMAT = 5
 
 
 def clip_inputs(audio: Audio, config: SERConfig) -> dict[str, np.ndarray]:

@@ -73,6 +73,14 @@ def test_48k_input_is_resampled_to_the_model_rate(speech):
     assert audio.duration_s == pytest.approx(3.0, abs=0.01)
 
 
+@pytest.mark.parametrize("peak_dbfs", [-40, -70])
+def test_quiet_speech_is_cut_from_its_pauses_as_at_a_normal_level(speech, peak_dbfs):
+    loud = load_audio((SR, speech))
+    quiet = load_audio((SR, (speech / np.max(np.abs(speech)) * 10 ** (peak_dbfs / 20)).astype(np.float32)))
+    assert loud.speech_s < loud.duration_s - 0.2  # there are pauses to find
+    np.testing.assert_array_equal(quiet.intervals, loud.intervals)
+
+
 def test_level_is_normalised_over_the_speech(speech):
     loud = load_audio((SR, speech))
     quiet = load_audio((SR, speech * 10 ** (-30 / 20)))
