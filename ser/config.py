@@ -185,6 +185,10 @@ class AugmentConfig:
         phone_share: Share of step 4 that is the telephone (0.4 before 0.10).
     """
 
+    #: What a field missing from a saved ``augment`` section means: the recipe as it was before
+    #: the field existed (bundles before 0.9 cast 10,000 unseeded rays).
+    LEGACY: ClassVar[dict[str, Any]] = {"room_rays": 10_000}
+
     recipe: str = "world"
     speaker_p: float = 0.7
     formant_ratio: tuple[float, float] = (0.87, 1.15)
@@ -225,8 +229,8 @@ class AugmentConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AugmentConfig:
-        """From JSON (ranges as lists); bundles from before ``room_rays`` cast 10,000 rays."""
-        data = {"room_rays": 10_000, **data}
+        """From JSON (ranges as lists); a missing field takes its :attr:`LEGACY` value."""
+        data = {**cls.LEGACY, **data}
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
 
