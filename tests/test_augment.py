@@ -169,6 +169,10 @@ def test_augmentation_settings_travel_with_the_model_and_old_bundles_read_as_bas
         AugmentConfig(noise_p=1.5)
     with pytest.raises(ValueError, match="snr_db"):
         AugmentConfig(snr_db=(20.0, 0.0))
+    # a livelier melody than Praat's Change gender finishes on every recording is refused up front
+    with pytest.raises(ValueError, match="pitch_range may reach at most 1.25"):
+        AugmentConfig(pitch_range=(0.6, 1.5))
+    assert AugmentConfig(pitch_range=(0.6, 1.25)).pitch_range == (0.6, 1.25)
 
 
 def test_cached_copies_are_keyed_by_the_recipe_and_voices_but_clean_inputs_are_not():
