@@ -178,7 +178,7 @@ class AugmentConfig:
         speaker_p: Probability of step 1.
         formant_ratio: Range of the formant ratio.
         pitch_semitones: Largest median-F0 shift (semitones, either way).
-        pitch_range: Range of the F0-excursion factor.
+        pitch_range: Range of the F0-excursion factor (its top at most :data:`MAX_PITCH_RANGE`).
         tempo: Range of the duration factor.
         room_p: Probability of step 2.
         rt60_s: Range of the reverberation time (s).
