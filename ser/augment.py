@@ -158,6 +158,37 @@ def spec_augment(
     return out
 
 
+def shuffle_pieces(
+    crops: np.ndarray, rng: np.random.Generator, share: float = 0.5, piece_frames: int = 32
+) -> np.ndarray:
+    """Cut a share of the crops into pieces and put each one's pieces in a random order.
+
+    RAVDESS actors read two sentences, so a model can learn their words' order instead of how
+    they are said. A shuffled crop keeps every frame (pitch, energy, voice quality, rhythm within
+    a piece) and loses the sentence.
+
+    Args:
+        crops: Crops, shape ``(n, frames, ...)``; not modified.
+        rng: Source of randomness (not drawn from when ``share`` is 0).
+        share: Probability that a crop is shuffled.
+        piece_frames: Mean piece length in frames (cut points drawn uniformly; 32 frames of 256
+            samples at 22.05 kHz ≈ 0.37 s, a word or two).
+
+    Returns:
+        The shuffled copy, same shape.
+    """
+    out = crops.copy()
+    if share <= 0:
+        return out
+    n, frames = crops.shape[:2]
+    n_pieces = max(2, round(frames / piece_frames))
+    for i in np.flatnonzero(rng.random(n) < share):
+        cuts = np.sort(rng.choice(np.arange(1, frames), size=n_pieces - 1, replace=False))
+        pieces = np.split(crops[i], cuts)
+        out[i] = np.concatenate([pieces[k] for k in rng.permutation(n_pieces)])
+    return out
+
+
 def mixup(
     x: np.ndarray, targets: list[np.ndarray], rng: np.random.Generator, alpha: float = 0.2
 ) -> tuple[np.ndarray, list[np.ndarray]]:

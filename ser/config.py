@@ -281,6 +281,9 @@ class CNNConfig:
         freq_mask_bands: Widest row mask.
         time_masks: SpecAugment time masks per crop, each up to ``time_mask_frames`` wide.
         time_mask_frames: Widest time mask (frames).
+        shuffle_share: Share of crops cut into pieces played in a random order
+            (:func:`ser.augment.shuffle_pieces`; 0: none).
+        shuffle_frames: Mean piece length of those crops (frames).
         intensity_weight: Loss weight of the intensity head (normal/strong), when labels have it.
         clean_weight: How much likelier each epoch is to take a file's clean version than any one
             of its augmented copies (1: all versions alike, as bundles before 0.5 were trained; 4
@@ -312,6 +315,8 @@ class CNNConfig:
     freq_mask_bands: int = 8
     time_masks: int = 2
     time_mask_frames: int = 24
+    shuffle_share: float = 0.0
+    shuffle_frames: int = 32
     intensity_weight: float = 0.5
     clean_weight: float = 4.0
     balance: bool = False

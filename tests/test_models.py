@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from ser.augment import mixup, spec_augment
+from ser.augment import mixup, shuffle_pieces, spec_augment
 from ser.bundle import SCALER_FILE, BundleError, load_bundle
 from ser.calibration import apply_temperature
 from ser.config import CNNConfig, SERConfig
@@ -179,6 +179,24 @@ def test_spec_augment_masks_bands_and_frames_of_a_copy():
     changed = masked != crops
     assert changed.any()
     np.testing.assert_array_equal(masked[changed], np.broadcast_to(fill, crops.shape)[changed])
+
+
+def test_shuffle_pieces_reorders_whole_frames_of_a_share_of_the_crops():
+    crops = np.arange(20 * 96 * 3, dtype=np.float32).reshape(20, 96, 3)  # every frame unique
+    before = crops.copy()
+    out = shuffle_pieces(crops, np.random.default_rng(0), share=0.5, piece_frames=16)
+    np.testing.assert_array_equal(crops, before)
+    moved = [i for i in range(20) if not np.array_equal(out[i], crops[i])]
+    assert 4 <= len(moved) <= 16  # about half
+    for i in moved:  # the same frames, whole, in another order, in runs (the pieces)
+        order = out[i][:, 0] // 3 - 96 * i
+        assert sorted(order) == list(range(96))
+        np.testing.assert_array_equal(out[i], crops[i][order.astype(int)])
+        assert 2 <= 1 + np.count_nonzero(np.diff(order) != 1) <= 6
+    rng = np.random.default_rng(0)
+    state = rng.bit_generator.state
+    np.testing.assert_array_equal(shuffle_pieces(crops, rng, share=0.0), crops)
+    assert rng.bit_generator.state == state  # off: no draw, so earlier recipes repeat exactly
 
 
 def test_mixup_blends_inputs_and_targets_alike_and_keeps_each_row_mostly_itself():

@@ -162,6 +162,12 @@ class ConvMember(MemberType):
             f"Trained from scratch for {cc.epochs} epochs (AdamW, warm-up + cosine) on random\n  crops of "
             f"the clean and augmented versions, with {cc.freq_masks} row and {cc.time_masks} time masks "
             f"(SpecAugment)\n  and mixup (α {cc.mixup_alpha})."
+            + (
+                f" {cc.shuffle_share:.0%} of the crops are cut into pieces (about {cc.shuffle_frames} frames)"
+                " played in a random order."
+                if cc.shuffle_share > 0
+                else ""
+            )
             + (" Reads its matrix through PCEN (per-channel energy normalisation)." if cc.pcen else "")
             + (f" Reads {' and '.join(cc.centre)} relative to each clip's own median." if cc.centre else "")
         )

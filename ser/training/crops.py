@@ -3,7 +3,8 @@
 Each epoch sees every training file once (or, with ``balance``, as many files drawn with equal
 weight per emotion), as a random one of its clean and augmented versions (the clean one
 ``clean_weight`` times likelier),
-randomly cropped or placed in the crop, masked (SpecAugment) and mixed up. Standardisation
+randomly cropped or placed in the crop, optionally cut into pieces played in a new order,
+masked (SpecAugment) and mixed up. Standardisation
 statistics come from the clean training files only.
 """
 
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import keras
 import numpy as np
 
-from ser.augment import mixup, spec_augment
+from ser.augment import mixup, shuffle_pieces, spec_augment
 from ser.features import frame_crop
 
 if TYPE_CHECKING:
@@ -122,7 +123,7 @@ class CropEpochs(keras.utils.PyDataset):
             offset = int(rng.integers(abs(spec.shape[1] - cc.frames) + 1))
             crops.append(frame_crop(spec, cc.frames, offset, fill=self.fill))
         x = spec_augment(
-            np.stack(crops),
+            shuffle_pieces(np.stack(crops), rng, cc.shuffle_share, cc.shuffle_frames),
             rng,
             cc.freq_masks,
             cc.freq_mask_bands,
