@@ -329,6 +329,11 @@ class CNNConfig:
     def __post_init__(self) -> None:
         if not set(self.centre) <= set(CENTRE_KINDS):
             raise ValueError(f"centre must hold some of {CENTRE_KINDS}, got {self.centre!r}")
+        if not 0 <= self.shuffle_share <= 1 or self.shuffle_frames < 1:
+            raise ValueError(
+                "shuffle_share must lie in [0, 1] and shuffle_frames be at least 1, got "
+                f"{self.shuffle_share!r} and {self.shuffle_frames!r}"
+            )
 
 
 def _track_cnn_config() -> CNNConfig:

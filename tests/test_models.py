@@ -197,6 +197,8 @@ def test_shuffle_pieces_reorders_whole_frames_of_a_share_of_the_crops():
     state = rng.bit_generator.state
     np.testing.assert_array_equal(shuffle_pieces(crops, rng, share=0.0), crops)
     assert rng.bit_generator.state == state  # off: no draw, so earlier recipes repeat exactly
+    with pytest.raises(ValueError, match="shuffle_share must lie in"):
+        CNNConfig(shuffle_share=1.5)
 
 
 def test_mixup_blends_inputs_and_targets_alike_and_keeps_each_row_mostly_itself():
