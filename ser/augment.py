@@ -175,11 +175,12 @@ def shuffle_pieces(
             samples at 22.05 kHz ≈ 0.37 s, a word or two).
 
     Returns:
-        The shuffled copy, same shape.
+        The shuffled copy, same shape; ``crops`` itself when ``share`` is 0 (no copy on the
+        training path when the option is off).
     """
-    out = crops.copy()
     if share <= 0:
-        return out
+        return crops
+    out = crops.copy()
     n, frames = crops.shape[:2]
     n_pieces = max(2, round(frames / piece_frames))
     for i in np.flatnonzero(rng.random(n) < share):
