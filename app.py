@@ -18,8 +18,10 @@ import time
 STARTED = time.perf_counter()
 
 import argparse  # noqa: E402
+import atexit  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
+import shutil  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
@@ -350,8 +352,11 @@ def build_demo(predictor: Predictor, pool: PredictorPool | None = None) -> gr.Bl
                     details = gr.Markdown()
                     as_json = gr.JSON(label="JSON (as returned by /predict)")
                 if EXAMPLES_DIR.is_dir():
-                    # cached at launch, for this model: never answers of an earlier run's model
-                    os.environ["GRADIO_EXAMPLES_CACHE"] = tempfile.mkdtemp(prefix="ser-examples-")
+                    # cached at launch, for this model: never answers of an earlier run's model;
+                    # removed at exit, so that restarts do not pile up folders in the temp dir
+                    examples_cache = tempfile.mkdtemp(prefix="ser-examples-")
+                    atexit.register(shutil.rmtree, examples_cache, ignore_errors=True)
+                    os.environ["GRADIO_EXAMPLES_CACHE"] = examples_cache
                     gr.Examples(
                         examples=[[str(p)] for p in sorted(EXAMPLES_DIR.glob("*.mp3"))],
                         inputs=audio_in,

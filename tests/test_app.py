@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -304,3 +305,28 @@ def test_the_live_band_covers_the_heard_audio_without_gaps():
     for (left, width), (next_left, _) in zip(blocks, blocks[1:]):
         assert next_left == pytest.approx(left + width, abs=0.01)
     assert blocks[-1][0] + blocks[-1][1] == pytest.approx(100 * 4.1 / 30.0, abs=0.01)
+
+
+@pytest.mark.slow
+def test_the_examples_cache_of_a_run_is_removed_when_the_app_exits(toy_bundle, tmp_path):
+    """Each start caches the examples for its own model in a fresh folder; restarts must not
+    leave those folders behind in the temp dir."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os, app\n"
+        "from pathlib import Path\n"
+        "from ser.inference import Predictor\n"
+        f"demo = app.build_demo(Predictor({str(toy_bundle)!r}))\n"
+        "demo.launch(prevent_thread_lock=True, quiet=True)\n"  # launch caches the examples
+        "demo.close()\n"
+        "cache = Path(os.environ['GRADIO_EXAMPLES_CACHE'])\n"
+        "print(cache.parent, cache.is_dir(), sum(1 for p in cache.rglob('*') if p.is_file()))\n"
+    )
+    env = {**os.environ, "TMPDIR": str(tmp_path), "PYTHONPATH": str(Path(app.__file__).parent)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    parent, existed, cached = done.stdout.splitlines()[-1].split()
+    assert Path(parent) == tmp_path and existed == "True" and int(cached) > 0  # it was used
+    assert not list(tmp_path.glob("ser-examples-*"))  # and is gone
