@@ -291,6 +291,10 @@ class CNNConfig:
         balance: Draw each epoch's files with equal weight per emotion (RAVDESS has half as many
             neutral files as each other emotion) instead of each file once.
         label_smoothing: Label smoothing of the emotion loss (0: none).
+        speaker_adversarial: Weight of the reversed gradient from a head that tells the training
+            speakers apart (:class:`ser.layers.ReverseGradient`; domain-adversarial training
+            over speakers, so that the features hide who speaks). The head exists only during
+            training; 0: none.
         centre: What each clip is measured relative to itself (per-clip normalisation; the
             median over the clip, or the window at inference, is subtracted): ``"pitch"`` (F0
             over voiced frames: the speaker's register; track CNN) and ``"spectrum"`` (MFCCs or
@@ -321,6 +325,7 @@ class CNNConfig:
     clean_weight: float = 4.0
     balance: bool = False
     label_smoothing: float = 0.0
+    speaker_adversarial: float = 0.0
     centre: tuple[str, ...] = ()
     pcen: bool = False
     ensemble: int = 1
@@ -334,6 +339,8 @@ class CNNConfig:
                 "shuffle_share must lie in [0, 1] and shuffle_frames be at least 1, got "
                 f"{self.shuffle_share!r} and {self.shuffle_frames!r}"
             )
+        if self.speaker_adversarial < 0:
+            raise ValueError(f"speaker_adversarial must be at least 0, got {self.speaker_adversarial!r}")
 
 
 def _track_cnn_config() -> CNNConfig:

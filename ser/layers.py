@@ -58,3 +58,27 @@ class FillMissing(keras.layers.Layer):
 
     def call(self, x: Any) -> Any:
         return keras.ops.where(keras.ops.isnan(x), keras.ops.zeros_like(x), x)
+
+
+@keras.saving.register_keras_serializable(package="ser")
+class ReverseGradient(keras.layers.Layer):
+    """Identity on the way forward; multiplies the gradient by ``-weight`` on the way back.
+
+    The gradient reversal of domain-adversarial training (Ganin and Lempitsky, 2015): a head
+    behind it learns to tell a nuisance (here, the speaker) from the features, while the layers
+    in front of it learn to hide it. Written as ``stop_gradient((1 + w) x) - w x``, whose value
+    is ``x`` and whose gradient is ``-w``, so it needs no backend-specific custom gradient.
+    """
+
+    def __init__(self, weight: float = 1.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.weight = float(weight)
+
+    def call(self, x: Any) -> Any:
+        return keras.ops.stop_gradient((1.0 + self.weight) * x) - self.weight * x
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "weight": self.weight}

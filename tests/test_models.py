@@ -400,3 +400,64 @@ def test_clean_weight_makes_epochs_take_the_clean_version_that_much_more_often()
         shares[clean_weight] = float(np.mean(np.concatenate(taken) == 0))
     assert shares[1.0] == pytest.approx(1 / 9, abs=0.02)
     assert shares[4.0] == pytest.approx(4 / 12, abs=0.03)
+
+
+def test_speaker_adversarial_training_reverses_the_speaker_heads_gradient_and_ships_without_the_head(caplog):
+    import keras
+    import tensorflow as tf
+
+    from ser.layers import ReverseGradient
+    from ser.registry import FitRequest
+    from ser.training.crops import CropEpochs, fit_crops
+    from ser.training.data import TrainingData
+
+    x = tf.constant([[1.0, -2.0, 3.0]])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = ReverseGradient(0.3)(x)
+        loss = tf.reduce_sum(y * tf.constant([[1.0, 2.0, 3.0]]))
+    np.testing.assert_allclose(y.numpy(), x.numpy())  # forward: the identity
+    np.testing.assert_allclose(tape.gradient(loss, x).numpy(), [[-0.3, -0.6, -0.9]], rtol=1e-6)
+
+    y = np.arange(24) % 2
+    speakers = np.repeat(["01", "02", "03", "04"], 6)
+    tracks = [[np.random.default_rng(i).normal(size=(16, 40)).astype(np.float16)] for i in range(24)]
+    data = TrainingData(
+        {"tracks": tracks}, y, speakers, intensity=(np.arange(24) % 3 == 0).astype(np.float32)
+    )
+    train = speakers != "04"  # the test speaker is no class of the speaker head
+    cc = CNNConfig(frames=32, batch_size=8, epochs=2, speaker_adversarial=0.5)
+    batches = CropEpochs(data, tracks, np.flatnonzero(train), 2, cc, np.random.default_rng(0), None)
+    x_batch, targets = batches[0]
+    assert set(targets) == {"emotion", "intensity", "speaker"} and targets["speaker"].shape == (8, 3)
+    np.testing.assert_allclose(
+        targets["speaker"].sum(axis=1), 1.0, rtol=1e-6
+    )  # mixed up, still a distribution
+    plain = CropEpochs(
+        data,
+        tracks,
+        np.flatnonzero(train),
+        2,
+        dataclasses.replace(cc, speaker_adversarial=0.0),
+        np.random.default_rng(0),
+        None,
+    )
+    np.testing.assert_array_equal(plain[0][0], x_batch)  # the same draws: an off switch changes nothing else
+    assert "speaker" not in plain[0][1]
+
+    model = TRACK_CNN.build(16, 2, np.zeros(16), np.ones(16), 10, cc, speakers=3)
+    assert set(model.output_names) == {"emotion", "intensity", "speaker"}
+    assert "reverse_gradient" in [layer.name for layer in model.layers]
+
+    config = SERConfig(tracks=cc)
+    with caplog.at_level("INFO", logger="ser.training.crops"):
+        fitted = fit_crops(TRACK_CNN, FitRequest(data, train, 2, config), epochs=2)
+    assert (
+        "the speaker head's loss in the last epoch" in caplog.text and "among 3 speakers: 1.10" in caplog.text
+    )
+    assert set(fitted.output_names) == {"emotion", "intensity"}  # the head trained, and stays behind
+    assert "reverse_gradient" not in [layer.name for layer in fitted.layers]
+    probabilities = keras.ops.convert_to_numpy(fitted(x_batch)["emotion"])
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    with pytest.raises(ValueError, match="speaker_adversarial must be at least 0"):
+        CNNConfig(speaker_adversarial=-0.1)

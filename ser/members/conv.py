@@ -93,6 +93,7 @@ class ConvMember(MemberType):
         config: CNNConfig,
         intensity: bool = True,
         name: str | None = None,
+        speakers: int = 0,
     ) -> keras.Model:
         """A compiled model over crops of ``config.frames`` frames.
 
@@ -108,17 +109,26 @@ class ConvMember(MemberType):
             config: Architecture and training settings.
             intensity: Add the ``"intensity"`` head (sigmoid, P(strong)).
             name: The model's name (default ``ser_<type name>``).
+            speakers: Training speakers for the adversarial ``"speaker"`` head (0: no head;
+                see :func:`heads`).
 
         Returns:
             A model mapping ``(batch, frames, n_rows)`` to ``{"emotion": (batch, n_classes)[,
-            "intensity": (batch, 1)]}``.
+            "intensity": (batch, 1)][, "speaker": (batch, speakers)]}``.
         """
         import keras
 
         inputs = keras.Input(shape=(config.frames, n_rows), name=self.input_name)
         x = keras.layers.Normalization(axis=-1, mean=mean, variance=variance, name="standardise")(inputs)
         return heads(
-            inputs, self.body(x, config), n_classes, steps, config, intensity, name or f"ser_{self.name}"
+            inputs,
+            self.body(x, config),
+            n_classes,
+            steps,
+            config,
+            intensity,
+            name or f"ser_{self.name}",
+            speakers,
         )
 
     @property
@@ -168,6 +178,12 @@ class ConvMember(MemberType):
                 if cc.shuffle_share > 0
                 else ""
             )
+            + (
+                f" A speaker head behind a gradient reversal (weight {cc.speaker_adversarial:g}) taught"
+                " it to hide who speaks."
+                if cc.speaker_adversarial > 0
+                else ""
+            )
             + (" Reads its matrix through PCEN (per-channel energy normalisation)." if cc.pcen else "")
             + (f" Reads {' and '.join(cc.centre)} relative to each clip's own median." if cc.centre else "")
         )
@@ -195,15 +211,24 @@ def heads(
     config: CNNConfig,
     intensity: bool,
     name: str,
+    speakers: int = 0,
 ) -> keras.Model:
     """Mean + max over time of ``x`` ``(batch, frames, filters)``, dropout, the output heads, and
-    AdamW on a warm-up + cosine schedule of ``steps`` steps."""
+    AdamW on a warm-up + cosine schedule of ``steps`` steps.
+
+    With ``speakers``, a ``"speaker"`` head (a hidden layer of 64, softmax over the training
+    speakers) reads the pooled features through :class:`ser.layers.ReverseGradient` of weight
+    ``config.speaker_adversarial``: it learns who speaks while the layers below learn to hide it.
+    It is for training only: :func:`without_speaker_head` removes it.
+    """
     import keras
 
-    x = keras.layers.Concatenate(name="time_stats")(
+    from ser.layers import ReverseGradient
+
+    pooled = keras.layers.Concatenate(name="time_stats")(
         [keras.layers.GlobalAveragePooling1D()(x), keras.layers.GlobalMaxPooling1D()(x)]
     )
-    x = keras.layers.Dropout(config.dropout)(x)
+    x = keras.layers.Dropout(config.dropout)(pooled)
     outputs = {"emotion": keras.layers.Dense(n_classes, activation="softmax", name="emotion")(x)}
     losses = {"emotion": keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing)}
     weights = {"emotion": 1.0}
@@ -211,6 +236,12 @@ def heads(
         outputs["intensity"] = keras.layers.Dense(1, activation="sigmoid", name="intensity")(x)
         losses["intensity"] = "binary_crossentropy"
         weights["intensity"] = config.intensity_weight
+    if speakers:
+        s = ReverseGradient(config.speaker_adversarial, name="reverse_gradient")(pooled)
+        s = keras.layers.Dense(64, activation="relu", name="speaker_hidden")(s)
+        outputs["speaker"] = keras.layers.Dense(speakers, activation="softmax", name="speaker")(s)
+        losses["speaker"] = "categorical_crossentropy"
+        weights["speaker"] = 1.0
     model = keras.Model(inputs, outputs, name=name)
     schedule = keras.optimizers.schedules.CosineDecay(
         config.learning_rate / 10,
@@ -224,3 +255,14 @@ def heads(
         loss_weights=weights,
     )
     return model
+
+
+def without_speaker_head(model: keras.Model) -> keras.Model:
+    """``model`` with only its ``"emotion"`` and ``"intensity"`` outputs (the same layers and
+    weights); ``model`` itself when it has no ``"speaker"`` head."""
+    import keras
+
+    if "speaker" not in model.output_names:
+        return model
+    names = [n for n in ("emotion", "intensity") if n in model.output_names]
+    return keras.Model(model.input, {n: model.get_layer(n).output for n in names}, name=model.name)

@@ -10,6 +10,7 @@ statistics come from the clean training files only.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -25,11 +26,15 @@ if TYPE_CHECKING:
     from ser.registry import FitRequest
     from ser.training.data import TrainingData
 
+logger = logging.getLogger(__name__)
+
 
 def fit_crops(member: ConvMember, request: FitRequest, epochs: int) -> Any:
     """Train ``ensemble`` models of type ``member`` (seeds ``seed``, ``seed + 1``, …) on every file
-    ``request`` lets them see for ``epochs`` epochs each, averaged into one model."""
+    ``request`` lets them see for ``epochs`` epochs each, averaged into one model (with
+    ``speaker_adversarial``, each trained with a speaker head that is then removed)."""
     from ser.fusion import average_models
+    from ser.members.conv import without_speaker_head
 
     data, n_classes = request.data, request.n_classes
     cc = member.settings(request.config)
@@ -48,6 +53,7 @@ def fit_crops(member: ConvMember, request: FitRequest, epochs: int) -> Any:
         seed = cc.seed + m
         keras.utils.set_random_seed(seed)
         rng = np.random.default_rng(seed)
+        batches = CropEpochs(data, matrices, files, n_classes, cc, rng, fill)
         model = member.build(
             frames.shape[0],
             n_classes,
@@ -57,9 +63,19 @@ def fit_crops(member: ConvMember, request: FitRequest, epochs: int) -> Any:
             cc,
             intensity=data.intensity is not None,
             name=f"ser_{member.name}_{m}",
+            speakers=0 if batches.speaker_targets is None else batches.speaker_targets.shape[1],
         )
-        model.fit(CropEpochs(data, matrices, files, n_classes, cc, rng, fill), epochs=epochs, verbose=0)
-        models.append(model)
+        history = model.fit(batches, epochs=epochs, verbose=0).history
+        if "speaker_loss" in history:  # near ln(speakers): the features hide who speaks
+            n_speakers = batches.speaker_targets.shape[1]
+            logger.info(
+                "%s: the speaker head's loss in the last epoch %.2f (guessing among %d speakers: %.2f)",
+                member.name,
+                history["speaker_loss"][-1],
+                n_speakers,
+                np.log(n_speakers),
+            )
+        models.append(without_speaker_head(model))
     return average_models(models, name=f"ser_{member.name}_ensemble")
 
 
@@ -92,6 +108,12 @@ class CropEpochs(keras.utils.PyDataset):
         super().__init__()
         self.data, self.matrices, self.files, self.n_classes = data, matrices, files, n_classes
         self.cc, self.rng, self.fill = cc, rng, fill
+        #: By file index, a one-hot row over the training files' speakers (``speaker_adversarial``).
+        self.speaker_targets = None
+        if cc.speaker_adversarial > 0:
+            known, index = np.unique(data.speakers[files], return_inverse=True)
+            self.speaker_targets = np.zeros((len(data), len(known)), dtype=np.float32)
+            self.speaker_targets[files, index] = 1.0
         self.on_epoch_end()
 
     def __len__(self) -> int:
@@ -131,9 +153,12 @@ class CropEpochs(keras.utils.PyDataset):
             cc.time_mask_frames,
             fill=self.fill,
         )
-        targets = [np.eye(self.n_classes, dtype=np.float32)[self.data.y[files]]]
+        targets = {"emotion": np.eye(self.n_classes, dtype=np.float32)[self.data.y[files]]}
         if self.data.intensity is not None:
-            targets.append(self.data.intensity[files, None])
+            targets["intensity"] = self.data.intensity[files, None]
+        if self.speaker_targets is not None:
+            targets["speaker"] = self.speaker_targets[files]
         if cc.mixup_alpha > 0:
-            x, targets = mixup(x, targets, rng, cc.mixup_alpha)
-        self.epoch = x, dict(zip(("emotion", "intensity"), targets))
+            x, mixed = mixup(x, list(targets.values()), rng, cc.mixup_alpha)
+            targets = dict(zip(targets, mixed))
+        self.epoch = x, targets
