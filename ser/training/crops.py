@@ -54,6 +54,7 @@ def fit_crops(member: ConvMember, request: FitRequest, epochs: int) -> Any:
         keras.utils.set_random_seed(seed)
         rng = np.random.default_rng(seed)
         batches = CropEpochs(data, matrices, files, n_classes, cc, rng, fill)
+        speakers = 0 if batches.speaker_targets is None else batches.speaker_targets.shape[1]
         model = member.build(
             frames.shape[0],
             n_classes,
@@ -63,17 +64,16 @@ def fit_crops(member: ConvMember, request: FitRequest, epochs: int) -> Any:
             cc,
             intensity=data.intensity is not None,
             name=f"ser_{member.name}_{m}",
-            speakers=0 if batches.speaker_targets is None else batches.speaker_targets.shape[1],
+            speakers=speakers,
         )
         history = model.fit(batches, epochs=epochs, verbose=0).history
-        if "speaker_loss" in history:  # near ln(speakers): the features hide who speaks
-            n_speakers = batches.speaker_targets.shape[1]
+        if speakers:  # near ln(speakers): the features hide who speaks
             logger.info(
                 "%s: the speaker head's loss in the last epoch %.2f (guessing among %d speakers: %.2f)",
                 member.name,
                 history["speaker_loss"][-1],
-                n_speakers,
-                np.log(n_speakers),
+                speakers,
+                np.log(speakers),
             )
         models.append(without_speaker_head(model))
     return average_models(models, name=f"ser_{member.name}_ensemble")
