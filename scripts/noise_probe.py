@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import re
 from pathlib import Path
 
 import numpy as np
@@ -33,19 +32,6 @@ from ser.cli import (
 from ser.config import SERConfig
 from ser.emotions import EMOTIONS
 
-#: Groups of the track CNN's rows (:func:`ser.features.track_names`), each a pattern of names.
-GROUPS = {
-    "pitch and voicing": r"f0_st|voiced",
-    "energy": r"rms_db.*",
-    "zero-crossing rate": r"zcr",
-    "spectral shape": r"centroid.*|bandwidth.*|rolloff.*|flatness",
-    "spectral contrast": r"contrast_band\d+",
-    "MFCCs": r"mfcc\d+",
-    "MFCC Δ and ΔΔ": r"mfcc_delta2?\d+",
-    "chroma and tonnetz": r"chroma_.*|tonnetz_.*",
-    "onset strength": r"onset_strength",
-}
-
 
 @entry_point
 def main(argv: list[str] | None = None) -> int:
@@ -58,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(args.verbose)
     from ser.audio import load_audio
     from ser.extraction import clip_inputs
-    from ser.features import track_names
+    from ser.features import track_groups
     from ser.training.crossval import fold_scores, predict_members
     from ser.training.data import TrainingData
     from ser.training.folds import fold_mates
@@ -104,11 +90,11 @@ def main(argv: list[str] | None = None) -> int:
     print("| speech | " + " | ".join(scored["clean"]) + " |\n" + "|---" * (len(scored["clean"]) + 1) + "|")
     for name, by_model in scored.items():
         print(f"| {name} | " + " | ".join(f"{v:g}" for v in by_model.values()) + " |")
-    names = track_names(config.features)
     tracks_only = dataclasses.replace(config, model_type="tracks")  # the swaps touch no other member
-    print("\n| track CNN: group of rows | noisy, this group clean | clean, this group noisy |\n|---|---|---|")
-    for group, pattern in GROUPS.items():
-        rows = [r for r, n in enumerate(names) if re.fullmatch(pattern, n)]
+    print(
+        "\n| track CNN: group of rows (ser.features.track_groups) | noisy, this group clean | clean, this group noisy |\n|---|---|---|"
+    )
+    for group, rows in track_groups(config.features).items():
         mended = [swap(n, c, rows) for c, n in zip(clean, noisy)]
         broken = [swap(c, n, rows) for c, n in zip(clean, noisy)]
         print(

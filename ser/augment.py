@@ -135,8 +135,10 @@ def spec_augment(
     Args:
         crops: Crops, shape ``(n, frames, rows)``; not modified.
         rng: Source of randomness.
-        freq_masks: Masks over rows per crop, each 0 to ``freq_mask_bands`` wide.
-        time_masks: Masks over frames per crop, each 0 to ``time_mask_frames`` wide.
+        freq_masks: Masks over rows per crop, each 0 to ``freq_mask_bands`` wide (at most half
+            the rows, so that a crop of few rows is never masked whole).
+        time_masks: Masks over frames per crop, each 0 to ``time_mask_frames`` wide (at most
+            half the frames).
         fill: What masked cells become, one value per row (e.g. the training mean); ``None``:
             the crop's mean.
 
@@ -145,6 +147,7 @@ def spec_augment(
     """
     out = crops.copy()
     n, frames, bands = out.shape
+    freq_mask_bands, time_mask_frames = min(freq_mask_bands, bands // 2), min(time_mask_frames, frames // 2)
     for x in out:
         value = np.full(bands, x.mean(), dtype=out.dtype) if fill is None else fill
         for _ in range(freq_masks):

@@ -299,6 +299,8 @@ class CNNConfig:
             median over the clip, or the window at inference, is subtracted): ``"pitch"`` (F0
             over voiced frames: the speaker's register; track CNN) and ``"spectrum"`` (MFCCs or
             log-mel bands: the microphone's and channel's colouring). Empty: absolute values.
+        leave_out: Groups of rows the model does not read (track CNN: the groups of
+            :func:`ser.features.track_groups`, e.g. ``("chroma",)``). Empty: every row.
         pcen: Read the log-mel spectrogram through per-channel energy normalisation
             (:func:`ser.features.pcen_from_db`) instead of in dB (log-mel CNN only).
         ensemble: CNNs trained with different seeds and averaged.
@@ -327,6 +329,7 @@ class CNNConfig:
     label_smoothing: float = 0.0
     speaker_adversarial: float = 0.0
     centre: tuple[str, ...] = ()
+    leave_out: tuple[str, ...] = ()
     pcen: bool = False
     ensemble: int = 1
     seed: int = 42

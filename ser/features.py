@@ -12,6 +12,7 @@ rate, band-limited and level-normalised.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import librosa
@@ -286,6 +287,32 @@ def track_names(config: FeatureConfig | None = None) -> list[str]:
         *(f"tonnetz_{t}" for t in _TONNETZ),
         "onset_strength",
     ]
+
+
+#: What each group of :func:`track_names`' rows measures, as a pattern of their names.
+_TRACK_GROUPS = {
+    "pitch": r"f0_st|voiced",
+    "energy": r"rms_db.*",
+    "zcr": r"zcr",
+    "shape": r"centroid.*|bandwidth.*|rolloff.*|flatness",
+    "contrast": r"contrast_band\d+",
+    "mfcc": r"mfcc\d+",
+    "mfcc_delta": r"mfcc_delta2?\d+",
+    "chroma": r"chroma_.*|tonnetz_.*",
+    "onset": r"onset_strength",
+}
+
+
+def track_groups(config: FeatureConfig | None = None) -> dict[str, list[int]]:
+    """The rows of :func:`track_matrix` by what they measure: ``"pitch"`` (F0 and voicing),
+    ``"energy"``, ``"zcr"``, ``"shape"`` (spectral centroid, bandwidth, roll-off, flatness),
+    ``"contrast"``, ``"mfcc"``, ``"mfcc_delta"`` (Δ and ΔΔ), ``"chroma"`` (chroma and tonnetz)
+    and ``"onset"``; every row is in exactly one group."""
+    names = track_names(config)
+    return {
+        group: [row for row, name in enumerate(names) if re.fullmatch(pattern, name)]
+        for group, pattern in _TRACK_GROUPS.items()
+    }
 
 
 def track_matrix(tracks: FrameTracks) -> np.ndarray:

@@ -16,7 +16,15 @@ from ser.bundle import SCALER_FILE, BundleError, load_bundle
 from ser.calibration import apply_temperature
 from ser.config import CNNConfig, SERConfig
 from ser.emotions import intensity_name
-from ser.features import centre_rows, frame_crop, frame_tracks, pcen_from_db, track_matrix, track_names
+from ser.features import (
+    centre_rows,
+    frame_crop,
+    frame_tracks,
+    pcen_from_db,
+    track_groups,
+    track_matrix,
+    track_names,
+)
 from ser.inference import Predictor
 from ser.inputs import model_inputs
 from ser.layers import pool_probabilities
@@ -118,6 +126,34 @@ def test_a_centred_track_cnn_hears_the_melody_not_the_speakers_register():
         SERConfig(model_type="cnn", cnn=CNNConfig(centre=("pitch",)))
 
 
+def test_a_track_cnn_can_leave_out_groups_of_tracks_and_reads_the_others_unchanged():
+    groups = track_groups()
+    rows = sorted(row for group in groups.values() for row in group)
+    assert rows == list(range(len(track_names())))  # every track in exactly one group
+    assert [track_names()[r] for r in groups["pitch"]] == ["f0_st", "voiced"]
+    assert len(groups["mfcc_delta"]) == 2 * len(groups["mfcc"]) == 40 and len(groups["chroma"]) == 12 + 6
+
+    y = synth_speech(2.5, f0=130, seed=5)
+    full = SERConfig(model_type="tracks")
+    config = SERConfig(
+        model_type="tracks", tracks=dataclasses.replace(full.tracks, leave_out=("chroma", "mfcc_delta"))
+    )
+    kept = [r for r in range(len(track_names())) if r not in groups["chroma"] + groups["mfcc_delta"]]
+    crop = model_inputs(y, SR, config).arrays["tracks"][0]
+    assert crop.shape == TRACK_CNN.input_shape(config) == (config.tracks.frames, len(kept)) == (192, 36)
+    np.testing.assert_array_equal(crop, model_inputs(y, SR, full).arrays["tracks"][0][:, kept])
+    assert SERConfig.from_dict(config.to_dict()) == config
+    assert "a 192-frame crop of 36 tracks" in TRACK_CNN.card_text(config, {})  # the model card says so
+    assert "Leaves out the chroma, mfcc_delta rows." in TRACK_CNN.training_recipe(config)
+    assert "Leaves out" not in TRACK_CNN.training_recipe(full)
+    with pytest.raises(ValueError, match=r"cannot leave out \['vowels'\]"):
+        SERConfig(model_type="tracks", tracks=dataclasses.replace(full.tracks, leave_out=("vowels",)))
+    with pytest.raises(ValueError, match="cannot leave out every row"):
+        SERConfig(model_type="tracks", tracks=dataclasses.replace(full.tracks, leave_out=tuple(groups)))
+    with pytest.raises(ValueError, match="log-mel CNN cannot leave out"):
+        SERConfig(model_type="cnn", cnn=CNNConfig(leave_out=("chroma",)))
+
+
 def test_pcen_reads_a_steady_background_alike_at_any_level_and_lets_a_burst_over_it_stand_out():
     rng = np.random.default_rng(0)
     noise = 0.01 * rng.standard_normal(3 * SR).astype(np.float32)
@@ -179,6 +215,11 @@ def test_spec_augment_masks_bands_and_frames_of_a_copy():
     changed = masked != crops
     assert changed.any()
     np.testing.assert_array_equal(masked[changed], np.broadcast_to(fill, crops.shape)[changed])
+    few = np.random.default_rng(2).normal(size=(200, 16, 5)).astype(np.float32)  # 5 tracks, 16 frames
+    masked = spec_augment(few, rng, freq_masks=1, freq_mask_bands=8, time_masks=1, time_mask_frames=24)
+    changed = masked != few
+    assert changed.all(axis=1).sum(axis=1).max() == 5 // 2  # a mask covers at most half the rows
+    assert changed.all(axis=2).sum(axis=1).max() == 16 // 2  # and at most half the frames
 
 
 def test_shuffle_pieces_reorders_whole_frames_of_a_share_of_the_crops():

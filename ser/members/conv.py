@@ -53,6 +53,25 @@ class ConvMember(MemberType):
     #: Whether it can read its matrix through PCEN (:attr:`ser.config.CNNConfig.pcen`).
     can_pcen: ClassVar[bool] = False
 
+    def row_groups(self, config: SERConfig) -> dict[str, list[int]]:
+        """Groups of :meth:`frame_matrix`'s rows that :attr:`ser.config.CNNConfig.leave_out` can
+        name (none unless a subclass has them)."""
+        return {}
+
+    def kept_rows(self, config: SERConfig) -> list[int] | None:
+        """Rows of :meth:`frame_matrix` the model reads, or ``None`` for every row."""
+        leave_out = self.settings(config).leave_out
+        if not leave_out:
+            return None
+        groups = self.row_groups(config)
+        dropped = {row for group in leave_out for row in groups[group]}
+        return [row for row in range(self.n_rows(config)) if row not in dropped]
+
+    def input_rows(self, config: SERConfig) -> int:
+        """Rows of the model's input: :meth:`n_rows` less those left out."""
+        kept = self.kept_rows(config)
+        return self.n_rows(config) if kept is None else len(kept)
+
     def validate(self, config: SERConfig) -> None:
         settings = self.settings(config)
         unknown = set(settings.centre) - set(self.centre_kinds)
@@ -60,23 +79,31 @@ class ConvMember(MemberType):
             raise ValueError(f"the {self.title} cannot centre {sorted(unknown)} (only {self.centre_kinds})")
         if settings.pcen and not self.can_pcen:
             raise ValueError(f"the {self.title} cannot read its matrix through PCEN")
+        groups = self.row_groups(config)
+        unknown = set(settings.leave_out) - set(groups)
+        if unknown:
+            raise ValueError(f"the {self.title} cannot leave out {sorted(unknown)} (only {sorted(groups)})")
+        if settings.leave_out and not self.kept_rows(config):
+            raise ValueError(f"the {self.title} cannot leave out every row")
 
     def rewrites_matrix(self, config: SERConfig) -> bool:
         """Whether :meth:`clip_matrix` changes what training stored."""
         settings = self.settings(config)
-        return bool(settings.centre) or settings.pcen
+        return bool(settings.centre) or settings.pcen or bool(settings.leave_out)
 
     def clip_matrix(self, matrix: np.ndarray, config: SERConfig) -> np.ndarray:
         """A clip's (or window's) per-frame matrix as the model reads it: through PCEN when
-        :attr:`ser.config.CNNConfig.pcen` says so, and with the rows that
-        :attr:`ser.config.CNNConfig.centre` names relative to the clip's own median."""
+        :attr:`ser.config.CNNConfig.pcen` says so, with the rows that
+        :attr:`ser.config.CNNConfig.centre` names relative to the clip's own median, and
+        without the groups of rows :attr:`ser.config.CNNConfig.leave_out` names."""
         settings = self.settings(config)
         if settings.pcen:
             matrix = pcen_from_db(matrix, config.audio.sample_rate, config.features.hop_length)
         for kind in settings.centre:
             rows, weights = self.centred_rows(kind, config)
             matrix = centre_rows(matrix, rows, None if weights is None else matrix[weights])
-        return matrix
+        kept = self.kept_rows(config)
+        return matrix if kept is None else matrix[kept]
 
     @abc.abstractmethod
     def body(self, x: keras.KerasTensor, config: CNNConfig) -> keras.KerasTensor:
@@ -137,7 +164,7 @@ class ConvMember(MemberType):
         return np.nan if self.pads_with_training_mean else None
 
     def input_shape(self, config: SERConfig) -> tuple[int, ...]:
-        return (self.settings(config).frames, self.n_rows(config))
+        return (self.settings(config).frames, self.input_rows(config))
 
     def file_input(self, tracks: FrameTracks, config: SERConfig) -> np.ndarray:
         return self.frame_matrix(tracks, config).astype(np.float16)
@@ -186,6 +213,7 @@ class ConvMember(MemberType):
             )
             + (" Reads its matrix through PCEN (per-channel energy normalisation)." if cc.pcen else "")
             + (f" Reads {' and '.join(cc.centre)} relative to each clip's own median." if cc.centre else "")
+            + (f" Leaves out the {', '.join(cc.leave_out)} rows." if cc.leave_out else "")
         )
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ser.features import track_matrix, track_names
+from ser.features import track_groups, track_matrix, track_names
 from ser.members.conv import ConvMember, conv_blocks
 from ser.registry import register
 
@@ -43,6 +43,9 @@ class TrackCNN(ConvMember):
     def n_rows(self, config: SERConfig) -> int:
         return len(track_names(config.features))
 
+    def row_groups(self, config: SERConfig) -> dict[str, list[int]]:
+        return track_groups(config.features)
+
     centre_kinds = ("pitch", "spectrum")
 
     def centred_rows(self, kind: str, config: SERConfig) -> tuple[slice, int | None]:
@@ -70,7 +73,7 @@ class TrackCNN(ConvMember):
         tc = self.settings(config)
         crop_s = tc.frames * config.features.hop_length / config.audio.sample_rate
         return (
-            f"**Track CNN:** a {tc.frames}-frame crop of {self.n_rows(config)} tracks (≈ {crop_s:.1f} s "
+            f"**Track CNN:** a {tc.frames}-frame crop of {self.input_rows(config)} tracks (≈ {crop_s:.1f} s "
             "of speech, padded when shorter,\n  centred): F0 (yin, in semitones) and a voicing flag, "
             "energy in dB re the loudest frame, ZCR,\n  spectral shape and contrast, 20 MFCCs with Δ "
             "and ΔΔ, chroma, tonnetz and onset strength, one\n  value per frame; standardised per track "
