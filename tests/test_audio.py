@@ -89,6 +89,20 @@ def test_level_is_normalised_over_the_speech(speech):
     assert 20 * np.log10(speech_rms) == pytest.approx(AudioConfig().target_rms_dbfs, abs=0.1)
 
 
+def test_the_anti_alias_low_pass_is_the_plain_filter_and_keeps_digital_silence_silent(speech):
+    from scipy import signal as sps
+
+    from ser.audio import _lowpass
+
+    y = np.concatenate([speech, np.zeros(2 * SR, dtype=np.float32), speech])  # a run of exact zeros
+    filtered = _lowpass(y, SR, 8000.0)  # through a tiny offset, so that no state goes subnormal
+    plain = sps.sosfiltfilt(sps.butter(8, 8000.0, fs=SR, output="sos"), y.astype(np.float64), padlen=27)
+    assert filtered.dtype == np.float32
+    np.testing.assert_allclose(filtered, plain, rtol=1e-6, atol=1e-12)  # float32 rounding
+    silence = filtered[len(speech) + SR // 2 : len(speech) + 3 * SR // 2]  # away from the speech's tails
+    assert np.abs(silence).max() < 1e-18  # the offset is gone again
+
+
 def test_leading_and_trailing_silence_is_trimmed():
     y = synth_speech(3.0, SR, lead_silence=0.8)
     audio = load_audio((SR, y))
