@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import librosa
 import numpy as np
@@ -308,11 +309,18 @@ def track_groups(config: FeatureConfig | None = None) -> dict[str, list[int]]:
     ``"energy"``, ``"zcr"``, ``"shape"`` (spectral centroid, bandwidth, roll-off, flatness),
     ``"contrast"``, ``"mfcc"``, ``"mfcc_delta"`` (Δ and ΔΔ), ``"chroma"`` (chroma and tonnetz)
     and ``"onset"``; every row is in exactly one group."""
+    return {group: list(rows) for group, rows in _track_group_rows(config or FeatureConfig())}
+
+
+@lru_cache(maxsize=8)
+def _track_group_rows(config: FeatureConfig) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """:func:`track_groups`, matched once per feature configuration (a member that leaves rows
+    out asks for every stored version and every window)."""
     names = track_names(config)
-    return {
-        group: [row for row, name in enumerate(names) if re.fullmatch(pattern, name)]
+    return tuple(
+        (group, tuple(row for row, name in enumerate(names) if re.fullmatch(pattern, name)))
         for group, pattern in _TRACK_GROUPS.items()
-    }
+    )
 
 
 def track_matrix(tracks: FrameTracks) -> np.ndarray:
