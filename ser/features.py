@@ -123,10 +123,11 @@ def frame_tracks(y: np.ndarray, sr: int, config: FeatureConfig | None = None) ->
     band = freqs <= BAND_HZ
     mag_band, freqs_band = mag[band], freqs[band]
 
+    centroid = librosa.feature.spectral_centroid(S=mag_band, freq=freqs_band)
     shape = np.vstack(
         [
-            librosa.feature.spectral_centroid(S=mag_band, freq=freqs_band) / 1000,
-            librosa.feature.spectral_bandwidth(S=mag_band, freq=freqs_band) / 1000,
+            centroid / 1000,
+            librosa.feature.spectral_bandwidth(S=mag_band, freq=freqs_band, centroid=centroid) / 1000,
             librosa.feature.spectral_rolloff(S=mag_band, freq=freqs_band) / 1000,
             librosa.feature.spectral_flatness(S=mag_band),
         ]
@@ -134,12 +135,14 @@ def frame_tracks(y: np.ndarray, sr: int, config: FeatureConfig | None = None) ->
     contrast = librosa.feature.spectral_contrast(
         S=mag_band, freq=freqs_band, sr=sr, n_bands=_CONTRAST_BANDS, fmin=100.0
     )
-    mel = librosa.feature.melspectrogram(S=power, sr=sr, n_mels=config.n_mels, fmax=BAND_HZ)
+    mel = np.einsum("ft,mf->mt", power, _mel_basis(sr, n_fft, config.n_mels), optimize=True)
     log_mel = librosa.power_to_db(mel, ref=1.0, top_db=config.log_mel_range_db)
     mfcc = librosa.feature.mfcc(S=log_mel, n_mfcc=config.n_mfcc)
     width = min(9, mfcc.shape[1] - (1 - mfcc.shape[1] % 2))
     deltas = [librosa.feature.delta(mfcc, width=width, order=k, mode="nearest") for k in (1, 2)]
-    chroma = librosa.feature.chroma_stft(S=power, sr=sr, n_fft=n_fft, tuning=0.0)
+    chroma = librosa.util.normalize(
+        np.einsum("cf,ft->ct", _chroma_basis(sr, n_fft), power, optimize=True), norm=np.inf, axis=0
+    )
     onset = librosa.onset.onset_strength(S=log_mel, sr=sr, hop_length=hop)
 
     f0_hz = librosa.yin(
@@ -152,7 +155,7 @@ def frame_tracks(y: np.ndarray, sr: int, config: FeatureConfig | None = None) ->
     f0 = np.where(voiced, 12 * np.log2(f0_hz / 100.0), np.nan)
 
     return FrameTracks(
-        zcr=librosa.feature.zero_crossing_rate(y, frame_length=n_fft, hop_length=hop),
+        zcr=zero_crossing_rate(y, n_fft, hop),
         rms_db=rms_db,
         shape=shape,
         contrast=contrast,
@@ -165,6 +168,41 @@ def frame_tracks(y: np.ndarray, sr: int, config: FeatureConfig | None = None) ->
         sample_rate=sr,
         hop_length=hop,
     )
+
+
+@lru_cache(maxsize=8)
+def _mel_basis(sr: int, n_fft: int, n_mels: int) -> np.ndarray:
+    """librosa's mel filter bank up to :data:`BAND_HZ`, shape ``(n_mels, 1 + n_fft // 2)``, built
+    once per setting (librosa builds it on every call, about 0.5 ms); read-only.
+    ``einsum("ft,mf->mt", power, basis, optimize=True)`` is ``librosa.feature.melspectrogram``."""
+    basis = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmax=BAND_HZ)
+    basis.flags.writeable = False
+    return basis
+
+
+@lru_cache(maxsize=8)
+def _chroma_basis(sr: int, n_fft: int) -> np.ndarray:
+    """librosa's chroma filter bank (A440 tuning), shape ``(12, 1 + n_fft // 2)``, built once per
+    setting (about 0.5 ms a call otherwise); read-only. ``einsum`` with it, then each frame
+    normalised by its maximum, is ``librosa.feature.chroma_stft(..., tuning=0.0)``."""
+    basis = librosa.filters.chroma(sr=sr, n_fft=n_fft, tuning=0.0)
+    basis.flags.writeable = False
+    return basis
+
+
+def zero_crossing_rate(y: np.ndarray, frame_length: int, hop_length: int) -> np.ndarray:
+    """``librosa.feature.zero_crossing_rate(y, frame_length=, hop_length=)``, to the last bit, 3x
+    faster: the crossings are found once over the signal instead of once in every (overlapping)
+    frame. Shape ``(1, n_frames)``.
+
+    As librosa does, the signal is centred by repeating its edge samples, and a frame counts the
+    crossings between its own consecutive samples (not one at its first sample) over its length.
+    """
+    padded = np.pad(y, frame_length // 2, mode="edge")
+    crossings = librosa.util.frame(
+        librosa.zero_crossings(padded, pad=False), frame_length=frame_length, hop_length=hop_length
+    )
+    return (np.count_nonzero(crossings[1:], axis=0) / frame_length)[None]
 
 
 def subtract_noise(

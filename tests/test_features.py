@@ -103,6 +103,36 @@ def test_log_mel_uses_power_to_db():
     assert np.median(loud.log_mel - quiet.log_mel) == pytest.approx(20 * np.log10(2), abs=0.2)
 
 
+@pytest.mark.parametrize("seconds", [0.3, 2.0])
+def test_tracks_equal_librosas_own_features_to_the_last_bit(seconds):
+    """frame_tracks keeps librosa's filter banks and finds zero crossings once per signal (for
+    speed); what it returns must still be librosa's features exactly, so that a bundle's numbers
+    do not depend on which path computed them. Speech, and noise with digital silence in it."""
+    import librosa
+
+    from ser.features import BAND_HZ
+
+    noise = np.random.default_rng(5).standard_normal(int(seconds * SR)).astype(np.float32)
+    noise[: len(noise) // 3] = 0.0
+    config = FeatureConfig(noise_subtraction=0.0, log_mel_range_db=80.0)
+    for y in (synth_speech(seconds, seed=4), noise):
+        tracks = frame_tracks(y, SR, config)
+        padded = np.pad(y, (0, max(0, config.n_fft + 8 * config.hop_length - len(y))))
+        power = np.abs(librosa.stft(padded, n_fft=config.n_fft, hop_length=config.hop_length)) ** 2
+        mel = librosa.feature.melspectrogram(S=power, sr=SR, n_mels=config.n_mels, fmax=BAND_HZ)
+        np.testing.assert_array_equal(tracks.log_mel, librosa.power_to_db(mel, ref=1.0, top_db=80.0))
+        chroma = librosa.feature.chroma_stft(S=power, sr=SR, n_fft=config.n_fft, tuning=0.0)
+        np.testing.assert_array_equal(tracks.chroma, chroma)
+        zcr = librosa.feature.zero_crossing_rate(
+            padded, frame_length=config.n_fft, hop_length=config.hop_length
+        )
+        np.testing.assert_array_equal(tracks.zcr, zcr)
+        freqs = librosa.fft_frequencies(sr=SR, n_fft=config.n_fft)
+        band = freqs <= BAND_HZ
+        bandwidth = librosa.feature.spectral_bandwidth(S=np.sqrt(power)[band], freq=freqs[band])
+        np.testing.assert_array_equal(tracks.shape[1:2], bandwidth / 1000)
+
+
 def test_window_bounds_cover_the_signal():
     cfg = FeatureConfig(window_s=3.0, hop_s=1.5)
     assert window_bounds(2.0, cfg) == [(0.0, 2.0)]
