@@ -27,20 +27,31 @@ import numpy as np
 from sklearn.covariance import LedoitWolf
 from sklearn.metrics import roc_auc_score
 
-from ser.batch import analyse_file
+from ser.audio import AudioError, load_audio
 from ser.calibration import HIGH_CONFIDENCE
 from ser.cli import add_corpus_arguments, corpus_items, entry_point, setup_logging
+from ser.config import SERConfig
 from ser.datasets import manifest_items
+from ser.features import extract
 from ser.fusion import predict_outputs
-from ser.inference import Predictor
+from ser.inference import Analysis, Predictor, analyse
 from ser.inputs import concatenate
 from ser.training.folds import speaker_folds
+
+
+def _clip(path: Path, config: SERConfig) -> tuple[Analysis, np.ndarray] | AudioError:
+    """A clip's analysis and the summary features of its speech (for the distance to training)."""
+    try:
+        audio = load_audio(path, config.audio)
+    except AudioError as err:
+        return err
+    return analyse(audio, config), extract(audio.speech, audio.sample_rate, config.features)
 
 
 def _analyse(predictor: Predictor, paths: list[Path], jobs: int) -> list:
     from joblib import Parallel, delayed
 
-    return Parallel(n_jobs=jobs)(delayed(analyse_file)(str(p), predictor.config) for p in paths)
+    return Parallel(n_jobs=jobs)(delayed(_clip)(p, predictor.config) for p in paths)
 
 
 def _distance_model(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, LedoitWolf]:
@@ -86,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     training_items = corpus_items(args)
     train = _analyse(predictor, [it.path for it in training_items], args.jobs)
     speakers = np.array([it.speaker for it in training_items])
-    x_train = np.array([a.inputs.vectors.mean(axis=0) for a in train])
+    x_train = np.array([vector for _, vector in train])
     held_out = np.zeros(len(x_train))
     for fold in speaker_folds(list(speakers), min(5, len(set(speakers)))):
         test = np.isin(speakers, fold)
@@ -99,11 +110,12 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|---|---|---|---|")
     for manifest in args.dev:
         items = manifest_items(manifest)
-        pairs = [
-            (it, a)
-            for it, a in zip(items, _analyse(predictor, [it.path for it in items], args.jobs))
-            if not isinstance(a, Exception)
+        clips = [
+            (it, c)
+            for it, c in zip(items, _analyse(predictor, [it.path for it in items], args.jobs))
+            if not isinstance(c, AudioError)
         ]
+        pairs = [(it, a) for it, (a, _) in clips]
         analyses = [a for _, a in pairs]
         cuts = np.cumsum([len(a.inputs) for a in analyses])[:-1]
         x = concatenate([a.inputs for a in analyses])
@@ -121,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         correct = np.array([it.label == s for (it, _), s in zip(pairs, said)])
         confidence = fused.max(axis=1)
         agree = -_js(parts[0], parts[1]) if len(parts) == 2 else np.zeros(len(fused))
-        distance = _distance(reference, np.array([a.inputs.vectors.mean(axis=0) for a in analyses]))
+        distance = _distance(reference, np.array([vector for _, (_, vector) in clips]))
         high = confidence >= HIGH_CONFIDENCE
         same = (
             parts[0].argmax(axis=1) == parts[1].argmax(axis=1)

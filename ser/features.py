@@ -3,8 +3,9 @@
 :func:`frame_tracks` computes every per-frame measure once (a single STFT feeds the spectral
 shape, mel, MFCC, chroma, tonnetz and onset features; F0 comes from yin, ZCR from the waveform).
 :func:`summarise` turns a range of frames into the feature vector whose order
-:func:`feature_names` gives. :func:`extract` does both for one clip, :func:`extract_windows` for
-the timeline of a long recording, reusing the same frames for every window.
+:func:`feature_names` gives. :func:`extract` does both for one clip, :func:`analysis_windows`
+cuts the timeline of a long recording from the same frames (each window's vector computed only
+when a model reads it).
 
 The input is expected to be what :func:`ser.audio.load_audio` produces: mono, at the model's
 rate, band-limited and level-normalised.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import librosa
 import numpy as np
@@ -251,10 +252,6 @@ def summarise(
     onset = tracks.onset[sl]
     log_mel = tracks.log_mel[:, sl]
     groups = np.stack([g.mean(axis=0) for g in np.array_split(log_mel, config.n_mel_groups)])
-    duration_s = (stop - start) * tracks.hop_length / tracks.sample_rate
-    n_onsets = len(
-        librosa.onset.onset_detect(onset_envelope=onset, sr=tracks.sample_rate, hop_length=tracks.hop_length)
-    )
     if stop - start >= _TEMPO_MIN_FRAMES:
         tempo = float(
             librosa.feature.tempo(
@@ -278,7 +275,7 @@ def summarise(
             mfcc[2 * n_mfcc :].std(axis=1),
             mean_std(tracks.chroma[:, sl]),
             mean_std(tracks.tonnetz[:, sl]),
-            [onset.mean(), onset.std(), n_onsets / duration_s, tempo],
+            [onset.mean(), onset.std(), _onset_rate(onset, tracks), tempo],
             _f0_stats(tracks.f0[sl], tracks.hop_length / tracks.sample_rate),
             [log_mel.mean(), log_mel.std()],
             mean_std(groups),
@@ -474,24 +471,27 @@ class Windows:
         tracks: The per-frame measures of the whole signal.
         bounds: Each window's (start, end) in seconds from the start of the signal.
         ranges: Each window's frames ``[a, b)`` in ``tracks``.
-        vectors: Each window's feature vector (:func:`summarise`), shape ``(n_windows, n_features)``.
+        config: The feature settings ``tracks`` were computed with.
     """
 
     tracks: FrameTracks
     bounds: list[tuple[float, float]]
     ranges: list[tuple[int, int]]
-    vectors: np.ndarray
+    config: FeatureConfig
+
+    @cached_property
+    def vectors(self) -> np.ndarray:
+        """Each window's feature vector (:func:`summarise`), shape ``(n_windows, n_features)``;
+        computed on first use (only a model over summary features reads them)."""
+        return np.stack([summarise(self.tracks, a, b, self.config) for a, b in self.ranges])
 
 
 def cut_windows(
     tracks: FrameTracks, bounds: list[tuple[float, float]], config: FeatureConfig | None = None
 ) -> Windows:
-    """The windows ``bounds`` (seconds from the start of the analysed signal) of ``tracks``, each
-    with its feature vector."""
-    config = config or FeatureConfig()
+    """The windows ``bounds`` (seconds from the start of the analysed signal) of ``tracks``."""
     ranges = [(tracks.frame_of(s), tracks.frame_of(e) + 1) for s, e in bounds]
-    vectors = np.stack([summarise(tracks, a, b, config) for a, b in ranges])
-    return Windows(tracks, list(bounds), ranges, vectors)
+    return Windows(tracks, list(bounds), ranges, config or FeatureConfig())
 
 
 def analysis_windows(y: np.ndarray, sr: int, config: FeatureConfig | None = None) -> Windows:
@@ -506,8 +506,7 @@ def analysis_windows(y: np.ndarray, sr: int, config: FeatureConfig | None = None
     tracks = frame_tracks(y, sr, config)
     duration_s = len(y) / sr
     if duration_s <= config.window_s:  # the whole signal, every frame (padding included)
-        vectors = summarise(tracks, 0, tracks.n_frames, config)[None]
-        return Windows(tracks, [(0.0, duration_s)], [(0, tracks.n_frames)], vectors)
+        return Windows(tracks, [(0.0, duration_s)], [(0, tracks.n_frames)], config)
     return cut_windows(tracks, window_bounds(duration_s, config), config)
 
 
@@ -525,14 +524,23 @@ def _f0_stats(f0: np.ndarray, frame_s: float) -> np.ndarray:
     )
 
 
-def acoustic_summary(vector: np.ndarray, config: FeatureConfig | None = None) -> dict[str, float]:
-    """A few measures a person can read from a feature vector: median pitch (Hz), pitch range
-    (semitones), speaking rate (onsets per second, roughly syllables) and voiced fraction."""
-    index = {name: i for i, name in enumerate(feature_names(config))}
-    voiced = float(vector[index["f0_st_voiced_frac"]])
+def _onset_rate(onset: np.ndarray, tracks: FrameTracks) -> float:
+    """Onsets per second (roughly syllables) in the onset-strength envelope ``onset``."""
+    onsets = librosa.onset.onset_detect(
+        onset_envelope=onset, sr=tracks.sample_rate, hop_length=tracks.hop_length
+    )
+    return len(onsets) / (len(onset) * tracks.hop_length / tracks.sample_rate)
+
+
+def acoustic_summary(tracks: FrameTracks) -> dict[str, float]:
+    """A few measures a person can read from a recording's tracks: pitch (Hz, the mean over voiced frames in semitones), pitch range
+    (semitones), speaking rate (onsets per second, roughly syllables) and voiced fraction; the
+    same values as the feature vector of all of ``tracks`` holds (:func:`summarise`)."""
+    f0 = dict(zip(_F0_STATS, _f0_stats(tracks.f0, tracks.hop_length / tracks.sample_rate), strict=True))
+    voiced = float(f0["voiced_frac"])
     return {
-        "pitch_hz": round(100 * 2 ** (float(vector[index["f0_st_mean"]]) / 12), 1) if voiced else 0.0,
-        "pitch_range_semitones": round(float(vector[index["f0_st_range"]]), 1),
-        "speaking_rate_per_s": round(float(vector[index["onset_rate_hz"]]), 2),
+        "pitch_hz": round(100 * 2 ** (float(f0["mean"]) / 12), 1) if voiced else 0.0,
+        "pitch_range_semitones": round(float(f0["range"]), 1),
+        "speaking_rate_per_s": round(_onset_rate(tracks.onset, tracks), 2),
         "voiced_fraction": round(voiced, 2),
     }

@@ -194,7 +194,7 @@ def analyse(source: AudioSource | Audio, config: SERConfig, keep_audio: bool = F
         "channels": audio.channels,
         "format": audio.format,
         "level_dbfs": audio.level_dbfs,
-        "acoustics": acoustic_summary(inputs.vectors.mean(axis=0), config.features),
+        "acoustics": acoustic_summary(windows.tracks),
         "warnings": list(audio.warnings),
     }
     elapsed_ms = (time.perf_counter() - start) * 1000

@@ -16,19 +16,16 @@ class ModelInputs:
     """What a model takes for each analysis window of a recording.
 
     Attributes:
-        vectors: Feature vectors, shape ``(n_windows, n_features)`` (always computed: they also
-            give the acoustic summary people see).
         bounds: Each window's (start, end) in seconds from the start of the signal.
         arrays: The model's inputs by input name (:attr:`ser.registry.MemberType.input_name`),
             each ``(n_windows, *input_shape)``, before any scaler.
     """
 
-    vectors: np.ndarray
     bounds: list[tuple[float, float]]
     arrays: dict[str, np.ndarray]
 
     def __len__(self) -> int:
-        return len(self.vectors)
+        return len(self.bounds)
 
     def by_name(self) -> dict[str, np.ndarray]:
         """The arrays by model input name."""
@@ -45,7 +42,7 @@ def model_inputs(y: np.ndarray, sr: int, config: SERConfig) -> ModelInputs:
 def inputs_of(windows: Windows, config: SERConfig) -> ModelInputs:
     """The inputs of every member of ``config``'s model for each of ``windows``."""
     arrays = {t.input_name: t.window_inputs(windows, config) for t in config.member_types}
-    return ModelInputs(windows.vectors, windows.bounds, arrays)
+    return ModelInputs(windows.bounds, arrays)
 
 
 def concatenate(inputs: list[ModelInputs]) -> dict[str, np.ndarray]:

@@ -8,7 +8,15 @@ from scipy import signal as sps
 
 from ser.audio import load_audio
 from ser.config import FeatureConfig
-from ser.features import analysis_windows, extract, feature_names, frame_tracks, window_bounds
+from ser.features import (
+    acoustic_summary,
+    analysis_windows,
+    extract,
+    feature_names,
+    frame_tracks,
+    summarise,
+    window_bounds,
+)
 from tests.audio_fixtures import RAVDESS, synth_speech
 
 SR = 22050
@@ -154,6 +162,28 @@ def test_windowed_analysis_of_a_long_recording():
     assert len(bounds) == len(vectors) == 7
     assert np.all(np.isfinite(vectors))
     assert bounds[-1][1] == pytest.approx(12.0)
+
+
+@pytest.mark.parametrize(("f0", "rate_hz"), [(110.0, 3.0), (220.0, 5.0)])
+def test_acoustic_summary_reads_the_whole_recording_as_its_feature_vector_does(f0, rate_hz):
+    y = synth_speech(2.5, f0=f0, rate_hz=rate_hz, seed=2)
+    summary = acoustic_summary(frame_tracks(y, SR))
+    vector = dict(zip(feature_names(), extract(y, SR), strict=True))
+    assert summary["pitch_hz"] == pytest.approx(100 * 2 ** (vector["f0_st_mean"] / 12), abs=0.05)
+    assert summary["pitch_range_semitones"] == pytest.approx(vector["f0_st_range"], abs=0.05)
+    assert summary["speaking_rate_per_s"] == pytest.approx(vector["onset_rate_hz"], abs=0.005)
+    assert summary["voiced_fraction"] == pytest.approx(vector["f0_st_voiced_frac"], abs=0.005)
+    assert summary["pitch_hz"] == pytest.approx(f0, rel=0.15)  # the voice's own pitch
+
+
+def test_window_vectors_are_computed_when_read_and_match_cutting_them_one_by_one():
+    y = np.concatenate([synth_speech(3.0, seed=s) for s in range(2)])  # 6 s: 3 windows
+    windows = analysis_windows(y, SR)
+    assert "vectors" not in windows.__dict__  # a CNN-only model never pays for them
+    tracks = frame_tracks(y, SR)
+    expected = np.stack([summarise(tracks, a, b) for a, b in windows.ranges])
+    np.testing.assert_array_equal(windows.vectors, expected)
+    assert windows.vectors is windows.vectors
 
 
 def _mfcc_gap(clean: np.ndarray, noisy: np.ndarray, config: FeatureConfig) -> float:

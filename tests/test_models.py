@@ -17,6 +17,7 @@ from ser.calibration import apply_temperature
 from ser.config import CNNConfig, SERConfig
 from ser.emotions import intensity_name
 from ser.features import (
+    analysis_windows,
     centre_rows,
     frame_crop,
     frame_tracks,
@@ -57,11 +58,12 @@ def test_model_inputs_hold_one_crop_per_window():
     logmels, tracks = inputs.arrays["logmel"], inputs.arrays["tracks"]
     assert logmels.shape == (len(inputs.bounds), 256, 64) == (5, 256, 64)
     assert tracks.shape == (5, 192, len(track_names())) == (5, 192, 94)
-    assert len(inputs.vectors) == 5 and np.all(np.isfinite(logmels))
+    assert len(inputs) == 5 and np.all(np.isfinite(logmels))
     assert np.all(np.isfinite(tracks))  # 3 s windows fill the 2.2 s crop: no padding
+    assert "features" not in inputs.arrays  # summary vectors only for a model that takes them
     only_mlp = model_inputs(y, SR, SERConfig(model_type="mlp"))
     assert set(only_mlp.arrays) == {"features"}  # crops are only cut when a model takes them
-    np.testing.assert_array_equal(only_mlp.arrays["features"], inputs.vectors)
+    np.testing.assert_array_equal(only_mlp.arrays["features"], analysis_windows(y, SR).vectors)
 
 
 def test_short_speech_pads_the_track_crop_with_nan_which_the_track_cnn_reads_as_its_training_mean():
