@@ -234,6 +234,11 @@ def about_markdown(predictor: Predictor) -> str:
                     if "calm_as_neutral" in r
                     else ""
                 )
+                + (
+                    f", {r['closed_set']['uar']:.1%} choosing among its classes only"
+                    if "closed_set" in r
+                    else ""
+                )
                 for name, r in cross_corpus.items()
             )
             + ". Chance is 1 in the number of classes; this is where the model is weakest."

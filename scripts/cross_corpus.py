@@ -13,6 +13,7 @@ import argparse
 
 from ser.cli import entry_point, setup_logging
 from ser.crosscorpus import add_to_bundle
+from ser.metrics import SUBSET_RULES
 
 
 @entry_point
@@ -24,11 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     setup_logging()
     for name, result in add_to_bundle(args.model_dir, args.dev, jobs=args.jobs).items():
-        line = ", ".join(
-            f"{rule} UAR {result[rule]['uar']:.1%}"
-            for rule in ("strict", "calm_as_neutral")
-            if rule in result
-        )
+        line = ", ".join(f"{rule} UAR {result[rule]['uar']:.1%}" for rule in SUBSET_RULES if rule in result)
         print(f"{name} ({result['n']} clips, {len(result['classes'])} classes): {line}")
     return 0
 

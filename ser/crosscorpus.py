@@ -1,5 +1,6 @@
 """Cross-corpus measures: a model scored on other corpora (other languages, speakers, rooms),
-each on its own classes (:func:`ser.metrics.subset_scores`: strict, and calm counted as neutral).
+each on its own classes (:func:`ser.metrics.corpus_scores`: strict, calm counted as neutral, and
+the model choosing among the corpus's classes only).
 
 The corpora are development sets: measured, never trained on.
 """
@@ -11,11 +12,13 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ser.audio import AudioError
 from ser.bundle import METRICS_FILE
 from ser.datasets import manifest_items
 from ser.inference import Predictor
-from ser.metrics import subset_scores
+from ser.metrics import corpus_scores
 
 logger = logging.getLogger(__name__)
 
@@ -24,20 +27,21 @@ def measure(predictor: Predictor, manifest: str | Path, jobs: int = 1) -> dict[s
     """Scores of ``predictor`` on the corpus of a ``path,label[,speaker]`` manifest.
 
     Returns:
-        ``{"n", "failed", "classes", "strict": {accuracy, uar, macro_f1, calibration}[, "calm_as_neutral": …]}``;
-        clips the model cannot use (no speech, …) are counted in ``failed`` and left out.
+        ``{"n", "failed", "classes", "strict": {accuracy, uar, macro_f1, calibration}[, "calm_as_neutral": …],
+        "closed_set": …}`` (:func:`ser.metrics.corpus_scores`); clips the model cannot use (no
+        speech, …) are counted in ``failed`` and left out.
     """
     items = manifest_items(manifest)
     results = predictor.predict_many([str(it.path) for it in items], jobs=jobs)
     scored = [(it.label, r) for it, r in zip(items, results) if not isinstance(r, AudioError)]
-    truth, said = [t for t, _ in scored], [r.label for _, r in scored]
-    sure = [r.confidence for _, r in scored]
-    classes = sorted(set(truth))
-    out = {"n": len(scored), "failed": len(items) - len(scored), "classes": classes}
-    out["strict"] = subset_scores(truth, said, confidence=sure)
-    if "neutral" in classes and "calm" not in classes and "calm" in predictor.labels:
-        out["calm_as_neutral"] = subset_scores(truth, said, calm_as_neutral=True, confidence=sure)
-    return out
+    truth = [t for t, _ in scored]
+    probabilities = np.array([[r.probabilities[c] for c in predictor.labels] for _, r in scored])
+    out: dict[str, Any] = {
+        "n": len(scored),
+        "failed": len(items) - len(scored),
+        "classes": sorted(set(truth)),
+    }
+    return out | corpus_scores(truth, probabilities, predictor.labels)
 
 
 def add_to_bundle(bundle_dir: str | Path, manifests: list[str | Path], jobs: int = 1) -> dict[str, Any]:

@@ -66,6 +66,59 @@ def subset_scores(
     return out
 
 
+#: The readings of a corpus with fewer classes than the model (:func:`corpus_scores`): what each means.
+SUBSET_RULES = {
+    "strict": "any answer outside them is wrong",
+    "calm_as_neutral": "calm counts as neutral",
+    "closed_set": "the model chooses among them only",
+}
+
+
+def closed_set(probabilities: np.ndarray, labels: Sequence[str], classes: Sequence[str]) -> np.ndarray:
+    """The model's probabilities restricted to ``classes`` and renormalised, shape ``(n, len(classes))``,
+    as cross-corpus studies score a model on the classes two corpora share. A class the model lacks
+    gets 0; calm's probability goes to neutral when ``classes`` has neutral and no calm.
+
+    Args:
+        probabilities: Rows over the model's classes ``labels``, shape ``(n, len(labels))``.
+        labels: The model's classes, in column order.
+        classes: The classes to choose among.
+    """
+    p = np.asarray(probabilities, dtype=np.float64)
+    column = {label: i for i, label in enumerate(labels)}
+    out = np.zeros((len(p), len(classes)))
+    for j, c in enumerate(classes):
+        if c in column:
+            out[:, j] = p[:, column[c]]
+    if "neutral" in classes and "calm" not in classes and "calm" in column:
+        out[:, list(classes).index("neutral")] += p[:, column["calm"]]
+    return out / np.maximum(out.sum(axis=1, keepdims=True), np.finfo(float).tiny)
+
+
+def corpus_scores(truth: Sequence[str], probabilities: np.ndarray, labels: Sequence[str]) -> dict[str, Any]:
+    """Scores of a corpus on its own classes under each rule of :data:`SUBSET_RULES` that applies
+    (:func:`subset_scores`, with calibration): the model's answer (its most probable class) read
+    strictly and with calm as neutral, and its choice among the corpus's classes
+    (:func:`closed_set`).
+
+    Args:
+        truth: Each clip's true class.
+        probabilities: Each clip's probabilities over ``labels``, shape ``(n, len(labels))``.
+        labels: The model's classes, in column order.
+    """
+    p = np.asarray(probabilities, dtype=np.float64)
+    classes = sorted(set(truth))
+    said, sure = [labels[i] for i in p.argmax(axis=1)], p.max(axis=1)
+    out = {"strict": subset_scores(truth, said, confidence=sure)}
+    if "neutral" in classes and "calm" not in classes and "calm" in labels:
+        out["calm_as_neutral"] = subset_scores(truth, said, calm_as_neutral=True, confidence=sure)
+    chosen = closed_set(p, labels, classes)
+    out["closed_set"] = subset_scores(
+        truth, [classes[i] for i in chosen.argmax(axis=1)], confidence=chosen.max(axis=1)
+    )
+    return out
+
+
 def summarise_folds(fold_scores: list[dict[str, float]]) -> dict[str, dict[str, float | list]]:
     """``{metric: {"mean", "std", "folds"}}`` over per-fold score dicts (accuracy, UAR,
     macro-F1, and intensity accuracy when every fold has it)."""

@@ -97,6 +97,29 @@ def test_a_corpus_with_fewer_classes_is_scored_on_its_own_strictly_and_with_calm
     assert with_calm == subset_scores([*truth, "calm"], [*said, "neutral"])  # the truth has calm: no mapping
 
 
+def test_closed_set_lets_the_model_choose_among_the_corpus_classes_with_calm_given_to_neutral():
+    from ser.metrics import closed_set, corpus_scores
+
+    labels = ["angry", "calm", "neutral", "surprised"]
+    truth = ["neutral", "angry", "angry", "neutral"]
+    p = np.array(
+        [
+            [0.1, 0.5, 0.1, 0.3],  # says calm: wrong strictly, neutral (0.6) among the corpus's classes
+            [0.3, 0.0, 0.1, 0.6],  # says surprised, a class the corpus lacks: angry among its own
+            [0.2, 0.3, 0.1, 0.4],  # neutral (0.4) beats angry (0.2) among them: wrong either way
+            [0.05, 0.05, 0.8, 0.1],  # right under every rule
+        ]
+    )
+    chosen = closed_set(p, labels, ["angry", "neutral"])
+    np.testing.assert_allclose(chosen[:2], [[0.1 / 0.7, 0.6 / 0.7], [0.75, 0.25]])
+    np.testing.assert_allclose(chosen.sum(axis=1), 1.0)
+    readings = corpus_scores(truth, p, labels)
+    assert list(readings) == ["strict", "calm_as_neutral", "closed_set"]
+    uar = {rule: readings[rule]["uar"] for rule in readings}
+    assert uar == {"strict": 0.25, "calm_as_neutral": 0.5, "closed_set": 0.75}
+    assert "calm_as_neutral" not in corpus_scores(["angry", "calm"], p[:2], labels)  # the truth has calm
+
+
 def test_evaluate_takes_a_training_manifest_and_reports_the_subset_scores(toy_bundle, tmp_path):
     rows = ["path,label,speaker"]
     for i, (label, f0, rate) in enumerate([("angry", 200, 6.5), ("sad", 80, 1.5)] * 2):
@@ -110,7 +133,10 @@ def test_evaluate_takes_a_training_manifest_and_reports_the_subset_scores(toy_bu
     assert subset["classes"] == ["angry", "sad"]
     assert set(subset["strict"]) == {"accuracy", "uar", "macro_f1", "calibration"}
     assert "calm_as_neutral" not in subset  # the truth has no neutral
+    assert set(subset["closed_set"]) == {"accuracy", "uar", "macro_f1", "calibration"}
+    assert subset["closed_set"]["uar"] >= subset["strict"]["uar"]  # choosing among fewer classes
     assert "on the truth's 2 classes (angry, sad)" in res.stdout
+    assert "closed_set" in res.stdout and "the model chooses among them only" in res.stdout
 
 
 def test_a_bundle_measured_on_another_corpus_carries_it_to_its_card_and_about(toy_bundle, tmp_path):
@@ -138,6 +164,9 @@ def test_a_bundle_measured_on_another_corpus_carries_it_to_its_card_and_about(to
     assert "| phone_8k |" in card and "Expected calibration error on the CV" in card  # from training
     about = app.about_markdown(Predictor(bundle))
     assert f"other UAR {measured['strict']['uar']:.1%}" in about
+    closed = f"{100 * measured['closed_set']['uar']:.1f} %"
+    assert f"{closed} | " in card.split("| other | 6 |")[1].split("\n")[0]  # the closed-set column
+    assert f"{measured['closed_set']['uar']:.1%} choosing among its classes only" in about
     assert "over-subtraction × 2)" in card and "stops 50 dB below" in card  # the default front end
     config = json.loads((bundle / "config.json").read_text())
     for name in ("noise_subtraction", "log_mel_range_db"):

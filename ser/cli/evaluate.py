@@ -31,12 +31,13 @@ from ser.batch import FileJob, collect_jobs, score_local
 from ser.calibration import calibration_report
 from ser.cli import add_model_arguments, add_verbose_argument, entry_point, setup_logging
 from ser.emotions import is_strong
-from ser.metrics import confusion, report, scores, subset_scores
-from ser.results import OUTPUT_FORMATS, ResultWriter
+from ser.metrics import SUBSET_RULES, confusion, corpus_scores, report, scores
+from ser.results import OUTPUT_FORMATS, ResultWriter, probability_column
 
 logger = logging.getLogger("evaluate")
 
-#: What a scored row keeps in memory for the summary when the rows go to --output.
+#: What a scored row keeps in memory for the summary when the rows go to --output (and the
+#: probability of each class).
 SUMMARY_KEYS = ("path", "true_label", "true_intensity", "label", "confidence", "p_strong")
 
 
@@ -91,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     from tqdm.auto import tqdm
 
     keep_all = not args.output  # with --output the rows live in the file, not in memory
+    summary_keys = [*SUMMARY_KEYS, *(probability_column(c) for c in labels)]
     kept, failed, n_scored = [], [], 0
     start = time.perf_counter()
     writer = ResultWriter(args.output, labels) if args.output else None
@@ -105,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
                         continue
                     n_scored += 1
                     if keep_all or r["true_label"]:
-                        kept.append(r if keep_all else {k: r[k] for k in SUMMARY_KEYS})
+                        kept.append(r if keep_all else {k: r[k] for k in summary_keys})
                 bar.update(len(rows))
     finally:
         if writer:
@@ -219,18 +221,12 @@ def _summarise(n: int, rows: list[dict], failed: list[dict], labels: list[str]) 
     _print_calibration(summary["calibration"], "all classes")
     present = sorted({r["true_label"] for r in scored})
     if len(present) < len(labels):  # another corpus: score on its own classes too
-        truth, predicted = [r["true_label"] for r in scored], [r["label"] for r in scored]
-        sure = [r["confidence"] for r in scored]
-        summary["subset"] = {"classes": present, "strict": subset_scores(truth, predicted, confidence=sure)}
-        rules = [("strict", "any answer outside them is wrong")]
-        if "neutral" in present and "calm" not in present and "calm" in labels:
-            summary["subset"]["calm_as_neutral"] = subset_scores(
-                truth, predicted, calm_as_neutral=True, confidence=sure
-            )
-            rules.append(("calm_as_neutral", "calm counts as neutral"))
+        probabilities = np.array([[r[probability_column(c)] for c in labels] for r in scored])
+        readings = corpus_scores([r["true_label"] for r in scored], probabilities, labels)
+        summary["subset"] = {"classes": present, **readings}
         print(f"\non the truth's {len(present)} classes ({', '.join(present)}):")
-        for key, rule in rules:
-            s = summary["subset"][key]
+        for key, s in readings.items():
+            rule = SUBSET_RULES[key]
             print(
                 f"  {key:<16} accuracy {s['accuracy']:.1%}  UAR {s['uar']:.1%}  macro-F1 {s['macro_f1']:.1%}"
                 f"  ({rule})"

@@ -209,9 +209,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.dev:
         from ser.crosscorpus import add_to_bundle
+        from ser.metrics import SUBSET_RULES
 
         for name, result in add_to_bundle(args.out, args.dev, jobs=args.jobs).items():
-            rules = {k: v for k, v in result.items() if k in ("strict", "calm_as_neutral")}
+            rules = {k: v for k, v in result.items() if k in SUBSET_RULES}
             print(name, {k: f"UAR {v['uar']:.1%}" for k, v in rules.items()})
     for member, result in metrics.get("models", {}).items():
         print(f"\n{member}:\n{format_table(result['summary'])}")
