@@ -31,6 +31,11 @@ def scores(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> dict[str, 
     }
 
 
+def calm_is_neutral(classes: Sequence[str]) -> bool:
+    """Whether a corpus of ``classes`` reads RAVDESS's calm as its neutral: it has neutral and no calm."""
+    return "neutral" in classes and "calm" not in classes
+
+
 def subset_scores(
     truth: Sequence[str],
     predicted: Sequence[str],
@@ -48,7 +53,7 @@ def subset_scores(
     level is right under the same rule (:func:`ser.calibration.calibration_report`).
     """
     classes = sorted(set(truth))
-    if calm_as_neutral and "neutral" in classes and "calm" not in classes:
+    if calm_as_neutral and calm_is_neutral(classes):
         predicted = ["neutral" if p == "calm" else p for p in predicted]
     index = {c: i for i, c in enumerate(classes)}
     y_true = [index[t] for t in truth]
@@ -90,7 +95,7 @@ def closed_set(probabilities: np.ndarray, labels: Sequence[str], classes: Sequen
     for j, c in enumerate(classes):
         if c in column:
             out[:, j] = p[:, column[c]]
-    if "neutral" in classes and "calm" not in classes and "calm" in column:
+    if calm_is_neutral(classes) and "calm" in column:
         out[:, list(classes).index("neutral")] += p[:, column["calm"]]
     return out / np.maximum(out.sum(axis=1, keepdims=True), np.finfo(float).tiny)
 
@@ -110,7 +115,7 @@ def corpus_scores(truth: Sequence[str], probabilities: np.ndarray, labels: Seque
     classes = sorted(set(truth))
     said, sure = [labels[i] for i in p.argmax(axis=1)], p.max(axis=1)
     out = {"strict": subset_scores(truth, said, confidence=sure)}
-    if "neutral" in classes and "calm" not in classes and "calm" in labels:
+    if calm_is_neutral(classes) and "calm" in labels:
         out["calm_as_neutral"] = subset_scores(truth, said, calm_as_neutral=True, confidence=sure)
     chosen = closed_set(p, labels, classes)
     out["closed_set"] = subset_scores(
