@@ -289,7 +289,9 @@ def test_fusion_output_is_the_normalised_geometric_mean_of_its_members(toy_bundl
     def member(prefix: str) -> object:
         return next(m for m in model.layers if m.name.startswith(prefix))
 
-    p_mlp = np.asarray(member("ser_mlp").predict_on_batch(predictor.bundle.scaler.transform(inputs.vectors)))
+    p_mlp = np.asarray(
+        member("ser_mlp").predict_on_batch(predictor.bundle.scaler.transform(inputs.arrays["features"]))
+    )
     p_cnn = member("ser_cnn").predict_on_batch(inputs.arrays["logmel"])
     p_tracks = member("ser_tracks").predict_on_batch(inputs.arrays["tracks"])
     geometric = np.cbrt(p_mlp * np.asarray(p_cnn["emotion"]) * np.asarray(p_tracks["emotion"]))
