@@ -533,9 +533,10 @@ def _onset_rate(onset: np.ndarray, tracks: FrameTracks) -> float:
 
 
 def acoustic_summary(tracks: FrameTracks) -> dict[str, float]:
-    """A few measures a person can read from a recording's tracks: pitch (Hz, the mean over voiced frames in semitones), pitch range
-    (semitones), speaking rate (onsets per second, roughly syllables) and voiced fraction; the
-    same values as the feature vector of all of ``tracks`` holds (:func:`summarise`)."""
+    """A few measures a person can read from a recording's tracks: pitch (Hz, from the mean over
+    voiced frames in semitones), pitch range (semitones), speaking rate (onsets per second, roughly
+    syllables) and voiced fraction; the same values as the feature vector of all of ``tracks``
+    holds (:func:`summarise`)."""
     f0 = dict(zip(_F0_STATS, _f0_stats(tracks.f0, tracks.hop_length / tracks.sample_rate), strict=True))
     voiced = float(f0["voiced_frac"])
     return {
