@@ -291,6 +291,10 @@ class CNNConfig:
         balance: Draw each epoch's files with equal weight per emotion (RAVDESS has half as many
             neutral files as each other emotion) instead of each file once.
         label_smoothing: Label smoothing of the emotion loss (0: none).
+        calm_neutral: Share of a calm file's target given to neutral and of a neutral file's to
+            calm (a soft boundary between two classes RAVDESS actors barely tell apart and that
+            no other corpus separates: most have neutral and no calm; 0: one-hot targets, 0.5:
+            the two merged).
         speaker_adversarial: Weight of the reversed gradient from a head that tells the training
             speakers apart (:class:`ser.layers.ReverseGradient`; domain-adversarial training
             over speakers, so that the features hide who speaks). The head exists only during
@@ -327,6 +331,7 @@ class CNNConfig:
     clean_weight: float = 4.0
     balance: bool = False
     label_smoothing: float = 0.0
+    calm_neutral: float = 0.0
     speaker_adversarial: float = 0.0
     centre: tuple[str, ...] = ()
     leave_out: tuple[str, ...] = ()
@@ -344,6 +349,8 @@ class CNNConfig:
             )
         if self.speaker_adversarial < 0:
             raise ValueError(f"speaker_adversarial must be at least 0, got {self.speaker_adversarial!r}")
+        if not 0 <= self.calm_neutral <= 0.5:
+            raise ValueError(f"calm_neutral must lie in [0, 0.5], got {self.calm_neutral!r}")
 
 
 def _track_cnn_config() -> CNNConfig:

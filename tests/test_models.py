@@ -426,6 +426,34 @@ def test_balanced_epochs_draw_every_emotion_equally_often_and_label_smoothing_so
     assert float(keras.ops.convert_to_numpy(smoothed.loss["emotion"](truth, answer))) > 0.5
 
 
+def test_a_soft_calm_neutral_boundary_shares_those_two_targets_and_leaves_every_other_one_hot():
+    from ser.emotions import EMOTIONS
+    from ser.training.crops import CropEpochs, emotion_targets
+    from ser.training.data import TrainingData
+
+    calm, neutral, sad = (EMOTIONS.index(e) for e in ("calm", "neutral", "sad"))
+    y = np.array([calm, neutral, sad])
+    soft = emotion_targets(y, len(EMOTIONS), EMOTIONS, calm_neutral=0.25)
+    assert soft[0, [calm, neutral]] == pytest.approx([0.75, 0.25])
+    assert soft[1, [calm, neutral]] == pytest.approx([0.25, 0.75])
+    np.testing.assert_array_equal(soft[2], np.eye(len(EMOTIONS))[sad])
+    assert soft.sum(axis=1) == pytest.approx([1, 1, 1])
+    merged = emotion_targets(y, len(EMOTIONS), EMOTIONS, calm_neutral=0.5)
+    assert merged[0] == pytest.approx(merged[1])
+    np.testing.assert_array_equal(emotion_targets(y, len(EMOTIONS), EMOTIONS), np.eye(len(EMOTIONS))[y])
+    # classes without calm and neutral (or not given) keep one-hot targets
+    np.testing.assert_array_equal(emotion_targets(np.array([0, 1]), 2, ("a", "b"), 0.25), np.eye(2))
+    with pytest.raises(ValueError, match="calm_neutral"):
+        CNNConfig(calm_neutral=0.6)
+
+    # the epochs a crop model trains on carry them (the dataset knows its classes)
+    tracks = [[np.zeros((16, 50), np.float16)] for _ in y]
+    data = TrainingData({"tracks": tracks}, y, np.array(["a"] * 3), classes=EMOTIONS)
+    cc = CNNConfig(frames=32, batch_size=3, mixup_alpha=0.0, calm_neutral=0.25)
+    _, targets = CropEpochs(data, tracks, np.arange(3), len(EMOTIONS), cc, np.random.default_rng(0), None)[0]
+    assert sorted(map(tuple, targets["emotion"].round(2))) == sorted(map(tuple, soft.round(2)))
+
+
 def test_clean_weight_makes_epochs_take_the_clean_version_that_much_more_often():
     from ser.training.crops import CropEpochs
     from ser.training.data import TrainingData

@@ -153,7 +153,9 @@ class CropEpochs(keras.utils.PyDataset):
             cc.time_mask_frames,
             fill=self.fill,
         )
-        targets = {"emotion": np.eye(self.n_classes, dtype=np.float32)[self.data.y[files]]}
+        targets = {
+            "emotion": emotion_targets(self.data.y[files], self.n_classes, self.data.classes, cc.calm_neutral)
+        }
         if self.data.intensity is not None:
             targets["intensity"] = self.data.intensity[files, None]
         if self.speaker_targets is not None:
@@ -162,3 +164,18 @@ class CropEpochs(keras.utils.PyDataset):
             x, mixed = mixup(x, list(targets.values()), rng, cc.mixup_alpha)
             targets = dict(zip(targets, mixed))
         self.epoch = x, targets
+
+
+def emotion_targets(
+    y: np.ndarray, n_classes: int, classes: Sequence[str] = (), calm_neutral: float = 0.0
+) -> np.ndarray:
+    """Training targets of integer labels ``y`` ``(n,)``: one-hot rows ``(n, n_classes)``, except
+    that with ``calm_neutral`` a calm file's row gives that share to neutral and a neutral file's
+    to calm (:attr:`ser.config.CNNConfig.calm_neutral`; only when ``classes`` names both)."""
+    targets = np.eye(n_classes, dtype=np.float32)[y]
+    if calm_neutral > 0 and {"calm", "neutral"} <= set(classes):
+        calm, neutral = classes.index("calm"), classes.index("neutral")
+        pair = np.isin(y, (calm, neutral))
+        targets[pair, calm] = targets[pair, calm] * (1 - 2 * calm_neutral) + calm_neutral
+        targets[pair, neutral] = 1.0 - targets[pair, calm]
+    return targets

@@ -25,12 +25,14 @@ class TrainingData:
         y: Integer labels, ``(n,)``.
         speakers: Speaker ids, ``(n,)``.
         intensity: 1.0 for strong, 0.0 for normal, ``(n,)``; ``None`` unless every item has one.
+        classes: The emotion each label stands for (``classes[y[i]]``); empty when not given.
     """
 
     inputs: dict[str, list[list[np.ndarray]]]
     y: np.ndarray
     speakers: np.ndarray
     intensity: np.ndarray | None = None
+    classes: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.y)
@@ -65,6 +67,7 @@ class TrainingData:
             np.array([index[it.label] for it in items]),
             np.array([it.speaker for it in items]),
             np.array([it.intensity == "strong" for it in items], dtype=np.float32) if known else None,
+            tuple(classes),
         )
 
     def examples(self, member: MemberType, mask: np.ndarray, config: SERConfig) -> np.ndarray:
