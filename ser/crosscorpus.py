@@ -17,7 +17,7 @@ import numpy as np
 from ser.audio import AudioError
 from ser.bundle import METRICS_FILE
 from ser.datasets import manifest_items
-from ser.inference import Predictor
+from ser.inference import Prediction, Predictor
 from ser.metrics import corpus_scores
 
 logger = logging.getLogger(__name__)
@@ -33,15 +33,19 @@ def measure(predictor: Predictor, manifest: str | Path, jobs: int = 1) -> dict[s
     """
     items = manifest_items(manifest)
     results = predictor.predict_many([str(it.path) for it in items], jobs=jobs)
-    scored = [(it.label, r) for it, r in zip(items, results) if not isinstance(r, AudioError)]
-    truth = [t for t, _ in scored]
-    probabilities = np.array([[r.probabilities[c] for c in predictor.labels] for _, r in scored])
-    out: dict[str, Any] = {
-        "n": len(scored),
-        "failed": len(items) - len(scored),
-        "classes": sorted(set(truth)),
-    }
-    return out | corpus_scores(truth, probabilities, predictor.labels)
+    return score_answers([it.label for it in items], results, predictor.labels)
+
+
+def score_answers(
+    truth: list[str], results: list[Prediction | AudioError], labels: list[str]
+) -> dict[str, Any]:
+    """:func:`measure`'s scores of a model's ``results`` (a prediction, or the error that stopped
+    it, per clip) against each clip's emotion ``truth``; ``labels``: the model's classes."""
+    scored = [(t, r) for t, r in zip(truth, results, strict=True) if not isinstance(r, AudioError)]
+    kept = [t for t, _ in scored]
+    probabilities = np.array([[r.probabilities[c] for c in labels] for _, r in scored])
+    out: dict[str, Any] = {"n": len(scored), "failed": len(truth) - len(scored), "classes": sorted(set(kept))}
+    return out | corpus_scores(kept, probabilities, labels)
 
 
 def add_to_bundle(bundle_dir: str | Path, manifests: list[str | Path], jobs: int = 1) -> dict[str, Any]:

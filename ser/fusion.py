@@ -20,14 +20,18 @@ def outputs_of(result: object) -> dict[str, np.ndarray]:
 
 
 def average_models(
-    members: list[keras.Model], name: str = "ser_ensemble", rule: str = "arithmetic"
+    members: list[keras.Model],
+    name: str = "ser_ensemble",
+    rule: str = "arithmetic",
+    weights: list[float] | None = None,
 ) -> keras.Model:
     """One model whose outputs pool ``members``' outputs.
 
     Serves seed ensembles and fusion alike: the inputs are the union of the members' named
-    inputs; ``"emotion"`` pools all members by ``rule`` (:func:`ser.layers.pool_probabilities`;
-    the arithmetic mean is a plain ``Average`` layer), ``"intensity"`` is the mean over those
-    that have it. A single member is returned as it is.
+    inputs; ``"emotion"`` pools all members by ``rule`` with ``weights`` (one per member;
+    default: equal) (:func:`ser.layers.pool_probabilities`; the plain arithmetic mean is an
+    ``Average`` layer), ``"intensity"`` is the mean over those that have it. A single member is
+    returned as it is.
     """
     if len(members) == 1:
         return members[0]
@@ -47,13 +51,20 @@ def average_models(
         if parts:
             if len(parts) == 1:
                 outputs[key] = parts[0]
-            elif key == "emotion" and rule == "geometric":
-                outputs[key] = PoolProbabilities(rule, name=key)(parts)
+            elif key == "emotion" and (rule == "geometric" or weights is not None):
+                outputs[key] = PoolProbabilities(rule, weights, name=key)(parts)
             else:
                 outputs[key] = keras.layers.Average(name=key)(parts)
     if set(outputs) == {"emotion"} and len(inputs) == 1:
         return keras.Model(next(iter(inputs.values())), outputs["emotion"], name=name)
     return keras.Model(inputs, outputs, name=name)
+
+
+def members_of(model: keras.Model) -> list[keras.Model]:
+    """The models that ``model`` pools (:func:`average_models`), in its order; ``[model]`` when it
+    pools none."""
+    members = [layer for layer in model.layers if isinstance(layer, keras.Model)]
+    return members or [model]
 
 
 def predict_outputs(model: keras.Model, x: object) -> dict[str, np.ndarray]:

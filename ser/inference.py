@@ -203,6 +203,26 @@ def analyse(source: AudioSource | Audio, config: SERConfig, keep_audio: bool = F
     )
 
 
+def analyse_many(
+    sources: list[AudioSource], config: SERConfig, jobs: int = 1, progress: bool = False
+) -> list[Analysis | AudioError]:
+    """:func:`analyse` each of ``sources`` in ``jobs`` processes; a source that cannot be used
+    yields its :class:`ser.audio.AudioError` in its place."""
+    from tqdm.auto import tqdm
+
+    tasks = (delayed(_safe_analyse)(s, config) for s in sources)
+    return list(
+        tqdm(
+            Parallel(n_jobs=jobs, return_as="generator")(tasks),
+            total=len(sources),
+            desc="analyse",
+            unit="file",
+            disable=not progress,
+            mininterval=1.0,
+        )
+    )
+
+
 def _safe_analyse(source: AudioSource, config: SERConfig) -> Analysis | AudioError:
     try:
         return analyse(source, config)
@@ -304,20 +324,7 @@ class Predictor:
 
         A source that cannot be used yields its :class:`AudioError` in its place.
         """
-        from tqdm.auto import tqdm
-
-        tasks = (delayed(_safe_analyse)(s, self.config) for s in sources)
-        analyses = list(
-            tqdm(
-                Parallel(n_jobs=jobs, return_as="generator")(tasks),
-                total=len(sources),
-                desc="predict",
-                unit="file",
-                disable=not progress,
-                mininterval=1.0,
-            )
-        )
-        return self.predict_analyses(analyses)
+        return self.predict_analyses(analyse_many(sources, self.config, jobs, progress))
 
     def predict_analyses(self, analyses: list[Analysis | E]) -> list[Prediction | E]:
         """Answer recordings already analysed (:func:`analyse`) with one batched model call.

@@ -5,6 +5,7 @@ Importing this module registers them; :func:`ser.bundle.load_bundle` does so bef
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import keras
@@ -18,38 +19,50 @@ def check_rule(rule: str) -> None:
         raise ValueError(f"rule must be one of {FUSION_RULES}, got {rule!r}")
 
 
-def pool_probabilities(parts: list[Any], rule: str = "arithmetic") -> Any:
+def pool_probabilities(
+    parts: list[Any], rule: str = "arithmetic", weights: Sequence[float] | None = None
+) -> Any:
     """Combine class-probability arrays ``parts`` (each ``(batch, n_classes)``) into one.
 
     ``"arithmetic"``: their mean. ``"geometric"``: the normalised geometric mean, i.e. the
     softmax of the mean log-probability (a logarithmic opinion pool: a class wins only if no
-    member rules it out). Works on numpy arrays and Keras tensors alike.
+    member rules it out). ``weights`` (one per part, normalised to sum to 1; default: equal)
+    make either mean a weighted one. Works on numpy arrays and Keras tensors alike.
     """
     check_rule(rule)
     stacked = keras.ops.stack(parts, axis=0)
-    if rule == "arithmetic":
-        return keras.ops.mean(stacked, axis=0)
-    log_mean = keras.ops.mean(keras.ops.log(keras.ops.clip(stacked, 1e-7, 1.0)), axis=0)
-    return keras.ops.softmax(log_mean, axis=-1)
+    if rule == "geometric":
+        stacked = keras.ops.log(keras.ops.clip(stacked, 1e-7, 1.0))
+    if weights is None:
+        pooled = keras.ops.mean(stacked, axis=0)
+    else:
+        if len(weights) != len(parts) or min(weights) < 0 or sum(weights) <= 0:
+            raise ValueError(f"weights must be {len(parts)} non-negative numbers, not all 0, got {weights!r}")
+        w = keras.ops.convert_to_tensor([x / sum(weights) for x in weights], dtype=stacked.dtype)
+        pooled = keras.ops.sum(keras.ops.reshape(w, (-1, 1, 1)) * stacked, axis=0)
+    return pooled if rule == "arithmetic" else keras.ops.softmax(pooled, axis=-1)
 
 
 @keras.saving.register_keras_serializable(package="ser")
 class PoolProbabilities(keras.layers.Layer):
     """Layer form of :func:`pool_probabilities` (saved in ``.keras`` files by name)."""
 
-    def __init__(self, rule: str = "arithmetic", **kwargs: Any) -> None:
+    def __init__(
+        self, rule: str = "arithmetic", weights: Sequence[float] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         check_rule(rule)
         self.rule = rule
+        self.pool_weights = None if weights is None else [float(w) for w in weights]
 
     def call(self, parts: list[Any]) -> Any:
-        return pool_probabilities(parts, self.rule)
+        return pool_probabilities(parts, self.rule, self.pool_weights)
 
     def compute_output_shape(self, input_shape: list[tuple[int | None, ...]]) -> tuple[int | None, ...]:
         return input_shape[0]
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "rule": self.rule}
+        return {**super().get_config(), "rule": self.rule, "weights": self.pool_weights}
 
 
 @keras.saving.register_keras_serializable(package="ser")

@@ -314,6 +314,68 @@ def test_geometric_pool_lets_any_member_veto_a_class_and_arithmetic_does_not():
         pool_probabilities([confident, unsure], "median")
 
 
+def test_weighted_pools_lean_on_the_heavier_member_and_equal_weights_are_the_plain_pool(tmp_path):
+    import keras
+
+    from ser.fusion import average_models, members_of
+
+    a, b = np.array([[0.7, 0.2, 0.1]]), np.array([[0.1, 0.3, 0.6]])
+    for rule in ("geometric", "arithmetic"):
+        plain = np.asarray(pool_probabilities([a, b], rule))
+        np.testing.assert_allclose(np.asarray(pool_probabilities([a, b], rule, [2.0, 2.0])), plain, atol=1e-7)
+        np.testing.assert_allclose(np.asarray(pool_probabilities([a, b], rule, [1.0, 0.0])), a, atol=1e-6)
+        leaning = np.asarray(pool_probabilities([a, b], rule, [0.8, 0.2]))
+        assert plain[0, 0] < leaning[0, 0] < a[0, 0] and leaning.sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(
+        np.asarray(pool_probabilities([a, b], "arithmetic", [3, 1])), [[0.55, 0.225, 0.225]]
+    )
+    for bad in ([1.0], [-1.0, 2.0], [0.0, 0.0]):
+        with pytest.raises(ValueError, match="weights"):
+            pool_probabilities([a, b], "geometric", bad)
+
+    # a weighted pool of Keras models saves its weights in the .keras file
+    members = []
+    for name, logits in (("first", [2.0, 0.0, -1.0]), ("second", [-1.0, 0.0, 2.0])):
+        x = keras.Input((1,), name=f"in_{name}")
+        dense = keras.layers.Dense(
+            3,
+            activation="softmax",
+            kernel_initializer="zeros",
+            bias_initializer=keras.initializers.Constant(logits),
+        )
+        members.append(keras.Model(x, dense(x), name=name))
+    pooled = average_models(members, name="pooled", rule="geometric", weights=[0.9, 0.1])
+    assert [m.name for m in members_of(pooled)] == ["first", "second"] and members_of(members[0]) == [
+        members[0]
+    ]
+    pooled.save(tmp_path / "pooled.keras")
+    loaded = keras.saving.load_model(tmp_path / "pooled.keras")
+    given = {"in_first": np.zeros((1, 1)), "in_second": np.zeros((1, 1))}
+    expected = pool_probabilities(
+        [m.predict_on_batch(np.zeros((1, 1))) for m in members], "geometric", [0.9, 0.1]
+    )
+    np.testing.assert_allclose(loaded.predict_on_batch(given)["emotion"], np.asarray(expected), atol=1e-6)
+
+
+def test_the_fusion_weights_script_scores_the_bundle_itself_and_each_member_alone(toy_bundle, toy_corpus):
+    from ser.crosscorpus import measure
+
+    done = run_script(
+        "fusion_weights.py", "--model-dir", toy_bundle, "--dev", toy_corpus, "--weights", f"1,{1 / 3},0"
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith("|")]
+    assert rows[0].startswith("| w (mlp) | toy_corpus") and "strict" in rows[0]
+    cells = {
+        row.split("|")[1].strip(): [c.strip() for c in row.strip("|").split("|")[1:]] for row in rows[2:]
+    }
+    assert list(cells) == ["1", "0.333333", "0"]
+    # equal weights are the bundle itself, as ser-train --dev measures it
+    itself = measure(Predictor(toy_bundle), toy_corpus)
+    assert cells["0.333333"][0] == f"{100 * itself['strict']['uar']:.1f}"
+    assert cells["1"] != cells["0"] or cells["1"] != cells["0.333333"]
+
+
 def test_bundles_from_before_the_fusion_fields_read_as_the_arithmetic_mean_of_mlp_and_cnn():
     old = SERConfig.from_dict({"model_type": "fusion"})
     assert old.fusion == "arithmetic" and old.inputs == ("features", "logmel")
