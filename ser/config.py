@@ -291,6 +291,10 @@ class CNNConfig:
         balance: Draw each epoch's files with equal weight per emotion (RAVDESS has half as many
             neutral files as each other emotion) instead of each file once.
         label_smoothing: Label smoothing of the emotion loss (0: none).
+        strong_weight: How much likelier each epoch is to draw a file acted at strong intensity
+            than one at normal intensity (RAVDESS actors performed every emotion but neutral at
+            both; other corpora's emotions are mostly milder). 1: every file once (with
+            ``balance``: as balance draws them); ignored when the labels have no intensity.
         calm_neutral: Share of a calm file's target given to neutral and of a neutral file's to
             calm (a soft boundary between two classes RAVDESS actors barely tell apart and that
             no other corpus separates: most have neutral and no calm; 0: one-hot targets, 0.5:
@@ -331,6 +335,7 @@ class CNNConfig:
     clean_weight: float = 4.0
     balance: bool = False
     label_smoothing: float = 0.0
+    strong_weight: float = 1.0
     calm_neutral: float = 0.0
     speaker_adversarial: float = 0.0
     centre: tuple[str, ...] = ()
@@ -349,6 +354,8 @@ class CNNConfig:
             )
         if self.speaker_adversarial < 0:
             raise ValueError(f"speaker_adversarial must be at least 0, got {self.speaker_adversarial!r}")
+        if self.strong_weight <= 0:
+            raise ValueError(f"strong_weight must be above 0, got {self.strong_weight!r}")
         if not 0 <= self.calm_neutral <= 0.5:
             raise ValueError(f"calm_neutral must lie in [0, 0.5], got {self.calm_neutral!r}")
 

@@ -488,6 +488,29 @@ def test_balanced_epochs_draw_every_emotion_equally_often_and_label_smoothing_so
     assert float(keras.ops.convert_to_numpy(smoothed.loss["emotion"](truth, answer))) > 0.5
 
 
+def test_strong_weight_makes_epochs_draw_strong_takes_that_much_more_or_less_often():
+    from ser.training.crops import CropEpochs
+    from ser.training.data import TrainingData
+
+    y = np.array([0, 1] * 20)
+    strong = np.array([1.0, 0.0, 0.0, 1.0] * 10, dtype=np.float32)  # half the files of each emotion
+    tracks = [[np.zeros((16, 50), np.float16)] for _ in y]
+    shares = {}
+    for weight in (1.0, 0.5, 3.0):
+        data = TrainingData({"tracks": tracks}, y, np.array(["a"] * len(y)), strong)
+        cc = CNNConfig(frames=32, batch_size=40, mixup_alpha=0.0, strong_weight=weight)
+        epochs = CropEpochs(data, tracks, np.arange(len(y)), 2, cc, np.random.default_rng(0), None)
+        drawn = []
+        for _ in range(50):
+            drawn.append(epochs[0][1]["intensity"].ravel())
+            epochs.on_epoch_end()
+        shares[weight] = float(np.mean(np.concatenate(drawn)))
+    assert shares[1.0] == 0.5  # every file once
+    assert shares[0.5] == pytest.approx(1 / 3, abs=0.03) and shares[3.0] == pytest.approx(0.75, abs=0.03)
+    with pytest.raises(ValueError, match="strong_weight"):
+        CNNConfig(strong_weight=0.0)
+
+
 def test_a_soft_calm_neutral_boundary_shares_those_two_targets_and_leaves_every_other_one_hot():
     from ser.emotions import EMOTIONS
     from ser.training.crops import CropEpochs, emotion_targets

@@ -1,7 +1,7 @@
 """The crop-training recipe of the convolutional member types (:class:`ser.members.conv.ConvMember`).
 
-Each epoch sees every training file once (or, with ``balance``, as many files drawn with equal
-weight per emotion), as a random one of its clean and augmented versions (the clean one
+Each epoch sees every training file once (or, with ``balance`` or ``strong_weight``, as many
+files drawn with equal weight per emotion, or with strong takes likelier or rarer), as a random one of its clean and augmented versions (the clean one
 ``clean_weight`` times likelier),
 randomly cropped or placed in the crop, optionally cut into pieces played in a new order,
 masked (SpecAugment) and mixed up. Standardisation
@@ -127,9 +127,13 @@ class CropEpochs(keras.utils.PyDataset):
     def on_epoch_end(self) -> None:
         """Draw the next epoch: one augmented crop of every training file, in a new order."""
         cc, rng = self.cc, self.rng
+        weight = np.ones(len(self.files))
         if cc.balance:  # each emotion equally often: draw files with weight 1 / (files of its emotion)
             labels = self.data.y[self.files]
-            weight = 1.0 / np.bincount(labels, minlength=self.n_classes)[labels]
+            weight /= np.bincount(labels, minlength=self.n_classes)[labels]
+        if cc.strong_weight != 1.0 and self.data.intensity is not None:
+            weight *= np.where(self.data.intensity[self.files] == 1.0, cc.strong_weight, 1.0)
+        if cc.balance or cc.strong_weight != 1.0:
             files = rng.choice(self.files, size=len(self.files), p=weight / weight.sum())
         else:
             files = rng.permutation(self.files)
