@@ -127,13 +127,14 @@ class CropEpochs(keras.utils.PyDataset):
     def on_epoch_end(self) -> None:
         """Draw the next epoch: one augmented crop of every training file, in a new order."""
         cc, rng = self.cc, self.rng
-        weight = np.ones(len(self.files))
-        if cc.balance:  # each emotion equally often: draw files with weight 1 / (files of its emotion)
-            labels = self.data.y[self.files]
-            weight /= np.bincount(labels, minlength=self.n_classes)[labels]
-        if cc.strong_weight != 1.0 and self.data.intensity is not None:
-            weight *= np.where(self.data.intensity[self.files] == 1.0, cc.strong_weight, 1.0)
-        if cc.balance or cc.strong_weight != 1.0:
+        strong = cc.strong_weight != 1.0 and self.data.intensity is not None
+        if cc.balance or strong:  # draw files with weights (with replacement)
+            weight = np.ones(len(self.files))
+            if cc.balance:  # each emotion equally often: weight 1 / (files of its emotion)
+                labels = self.data.y[self.files]
+                weight /= np.bincount(labels, minlength=self.n_classes)[labels]
+            if strong:
+                weight *= np.where(self.data.intensity[self.files] == 1.0, cc.strong_weight, 1.0)
             files = rng.choice(self.files, size=len(self.files), p=weight / weight.sum())
         else:
             files = rng.permutation(self.files)
