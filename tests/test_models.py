@@ -507,6 +507,11 @@ def test_strong_weight_makes_epochs_draw_strong_takes_that_much_more_or_less_oft
         shares[weight] = float(np.mean(np.concatenate(drawn)))
     assert shares[1.0] == 0.5  # every file once
     assert shares[0.5] == pytest.approx(1 / 3, abs=0.03) and shares[3.0] == pytest.approx(0.75, abs=0.03)
+    # without intensity labels it does nothing: every file once per epoch
+    unlabelled = TrainingData({"tracks": tracks}, np.arange(len(y)), np.array(["a"] * len(y)))
+    cc = CNNConfig(frames=32, batch_size=40, mixup_alpha=0.0, strong_weight=0.5)
+    epochs = CropEpochs(unlabelled, tracks, np.arange(len(y)), len(y), cc, np.random.default_rng(0), None)
+    assert sorted(epochs[0][1]["emotion"].argmax(axis=1)) == list(range(len(y)))
     with pytest.raises(ValueError, match="strong_weight"):
         CNNConfig(strong_weight=0.0)
 
