@@ -31,6 +31,7 @@ from ser.audio import AudioError, load_audio
 from ser.calibration import HIGH_CONFIDENCE
 from ser.cli import add_corpus_arguments, corpus_items, entry_point, setup_logging
 from ser.config import SERConfig
+from ser.crosscorpus import corpus_name
 from ser.datasets import manifest_items
 from ser.features import extract
 from ser.fusion import predict_outputs
@@ -141,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             else np.ones(len(fused), bool)
         )
         print(
-            f"| {Path(manifest).resolve().parent.name} | {correct.mean():.1%} | {_auc(correct, confidence):.2f} "
+            f"| {corpus_name(manifest)} | {correct.mean():.1%} | {_auc(correct, confidence):.2f} "
             f"| {_auc(correct, agree):.2f} | {_auc(correct, -distance):.2f} | {np.mean(distance > far):.0%} "
             f"| {_rate(correct, high)} | {_rate(correct, high & same)} | {_rate(correct, high & (distance <= far))} |"
         )

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from pathlib import Path
 
 from ser.bundle import load_bundle
 from ser.cli import entry_point, setup_logging
-from ser.crosscorpus import score_answers
+from ser.crosscorpus import corpus_name, score_answers
 from ser.datasets import manifest_items
 from ser.fusion import average_models, members_of
 from ser.inference import Predictor, analyse_many
@@ -53,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     for manifest in args.dev:
         items = manifest_items(manifest)
         analyses = analyse_many([str(it.path) for it in items], bundle.config, args.jobs, progress=True)
-        corpora[Path(manifest).resolve().parent.name] = ([it.label for it in items], analyses)
+        corpora[corpus_name(manifest)] = ([it.label for it in items], analyses)
     header = [f"{name}: {rule}" for name in corpora for rule in SUBSET_RULES]
     print(
         f"UAR % with the {first} weighted w and the {' and '.join(others)} 1 - w ({bundle.config.fusion} pool)\n"

@@ -27,6 +27,7 @@ from ser.cli import (
     setup_logging,
 )
 from ser.config import SERConfig, with_overrides
+from ser.crosscorpus import corpus_name
 from ser.datasets import manifest_items
 from ser.degrade import CONDITIONS, degrade
 from ser.emotions import EMOTIONS
@@ -122,7 +123,7 @@ def _test_sets(
     for manifest in dev_manifests:
         dev_items = manifest_items(manifest)
         data = TrainingData.from_items(dev_items, clean, classes, cache, jobs)
-        dev[Path(manifest).resolve().parent.name] = DevCorpus(data, [it.label for it in dev_items])
+        dev[corpus_name(manifest)] = DevCorpus(data, [it.label for it in dev_items])
     return degraded, dev
 
 

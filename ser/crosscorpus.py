@@ -23,6 +23,12 @@ from ser.metrics import corpus_scores
 logger = logging.getLogger(__name__)
 
 
+def corpus_name(manifest: str | Path) -> str:
+    """How results name the corpus of a manifest: its folder's name (``ased-dev/manifest.csv`` →
+    ``"ased-dev"``)."""
+    return Path(manifest).resolve().parent.name
+
+
 def measure(predictor: Predictor, manifest: str | Path, jobs: int = 1) -> dict[str, Any]:
     """Scores of ``predictor`` on the corpus of a ``path,label[,speaker]`` manifest.
 
@@ -54,7 +60,7 @@ def add_to_bundle(bundle_dir: str | Path, manifests: list[str | Path], jobs: int
     predictor = Predictor(bundle_dir)
     measured = {}
     for manifest in manifests:
-        name = Path(manifest).resolve().parent.name
+        name = corpus_name(manifest)
         measured[name] = measure(predictor, manifest, jobs)
         logger.info("%s: %s", name, {k: v for k, v in measured[name].items() if k != "classes"})
     path = Path(bundle_dir) / METRICS_FILE
