@@ -311,6 +311,11 @@ class CNNConfig:
             :func:`ser.features.track_groups`, e.g. ``("chroma",)``). Empty: every row.
         pcen: Read the log-mel spectrogram through per-channel energy normalisation
             (:func:`ser.features.pcen_from_db`) instead of in dB (log-mel CNN only).
+        deltas: Give the first convolution each band's slope over time (Δ over 9 frames,
+            :class:`ser.layers.TimeDelta`) as a second channel beside its level (log-mel CNN only).
+        keep_bands: Keep apart the frequency bands the conv blocks leave (their filters side by
+            side in each frame) instead of averaging them, so the heads know in which part of the
+            spectrum a pattern lies (log-mel CNN only).
         ensemble: CNNs trained with different seeds and averaged.
         seed: Seed of initialisation, crops, masks and mixup.
     """
@@ -341,6 +346,8 @@ class CNNConfig:
     centre: tuple[str, ...] = ()
     leave_out: tuple[str, ...] = ()
     pcen: bool = False
+    deltas: bool = False
+    keep_bands: bool = False
     ensemble: int = 1
     seed: int = 42
 

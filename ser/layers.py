@@ -95,3 +95,35 @@ class ReverseGradient(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "weight": self.weight}
+
+
+@keras.saving.register_keras_serializable(package="ser")
+class TimeDelta(keras.layers.Layer):
+    """The local slope over time (axis 1) of ``(batch, frames, rows)``: ``librosa.feature.delta``'s
+    regression over ``width`` frames (edges repeated), so a row's Δ at frame t is
+    ``Σₙ n (x[t+n] − x[t−n]) / (2 Σₙ n²)`` for n = 1 … width // 2 (saved in ``.keras`` files)."""
+
+    def __init__(self, width: int = 9, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if width < 3 or width % 2 == 0:
+            raise ValueError(f"width must be an odd number ≥ 3, got {width}")
+        self.width = int(width)
+
+    def call(self, x: Any) -> Any:
+        half = self.width // 2
+        frames = keras.ops.shape(x)[1]
+        first = keras.ops.repeat(x[:, :1], half, axis=1)
+        last = keras.ops.repeat(x[:, -1:], half, axis=1)
+        padded = keras.ops.concatenate([first, x, last], axis=1)
+        total = 0.0
+        for n in range(1, half + 1):
+            ahead = padded[:, half + n : half + n + frames]
+            behind = padded[:, half - n : half - n + frames]
+            total = total + n * (ahead - behind)
+        return total / (2.0 * sum(n * n for n in range(1, half + 1)))
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "width": self.width}

@@ -196,6 +196,44 @@ def test_the_log_mel_cnn_can_read_pcen_and_the_track_cnn_cannot():
         SERConfig(model_type="tracks", tracks=dataclasses.replace(SERConfig().tracks, pcen=True))
 
 
+def test_time_delta_is_librosas_delta_over_nine_frames_edges_repeated():
+    import librosa
+
+    from ser.layers import TimeDelta
+
+    x = np.random.default_rng(0).normal(size=(2, 40, 5)).astype(np.float32)  # (batch, frames, rows)
+    expected = np.stack([librosa.feature.delta(row.T, width=9, mode="nearest").T for row in x])
+    np.testing.assert_allclose(np.asarray(TimeDelta()(x)), expected, atol=1e-5)
+    ramp = np.tile(np.arange(40, dtype=np.float32)[None, :, None], (1, 1, 3)) * 0.5
+    np.testing.assert_allclose(np.asarray(TimeDelta()(ramp))[0, 4:-4], 0.5, atol=1e-6)  # its slope
+    with pytest.raises(ValueError, match="odd"):
+        TimeDelta(width=4)
+
+
+def test_the_log_mel_cnn_can_read_deltas_and_keep_bands_apart_and_the_track_cnn_cannot(tmp_path):
+    import keras
+
+    from ser.members import LOGMEL_CNN
+
+    config = CNNConfig(channels=(4, 8), deltas=True, keep_bands=True)
+    model = LOGMEL_CNN.build(64, 8, np.zeros(64), np.ones(64), steps=10, config=config)
+    assert model.get_layer("level_and_delta").output.shape[1:] == (192, 64, 2)  # level and Δ
+    # two blocks leave 16 bands of 8 filters each (pooled in time first, then twice more)
+    assert model.get_layer("time_stats").output.shape[-1] == 2 * 16 * 8
+    plain = LOGMEL_CNN.build(64, 8, np.zeros(64), np.ones(64), steps=10, config=CNNConfig(channels=(4, 8)))
+    assert plain.get_layer("time_stats").output.shape[-1] == 2 * 8  # bands averaged away
+    x = np.random.default_rng(1).normal(size=(3, 192, 64)).astype(np.float32)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(
+        loaded.predict_on_batch(x)["emotion"], model.predict_on_batch(x)["emotion"], atol=1e-6
+    )
+    assert "slope over time" in LOGMEL_CNN.training_recipe(SERConfig(model_type="cnn", cnn=config))
+    for name in ("deltas", "keep_bands"):
+        with pytest.raises(ValueError, match=f"the track CNN cannot .*\\({name}\\)"):
+            SERConfig(model_type="tracks", tracks=dataclasses.replace(SERConfig().tracks, **{name: True}))
+
+
 def test_spec_augment_masks_bands_and_frames_of_a_copy():
     rng = np.random.default_rng(0)
     crops = np.random.default_rng(1).normal(size=(4, 64, 32)).astype(np.float32)
@@ -416,6 +454,7 @@ def test_every_model_type_trains_loads_and_predicts(model_type, toy_corpus, tmp_
         "--cache-dir", tmp_path / "cache",
         "--out", out,
         *(["--set", "tracks.leave_out=chroma"] if model_type == "tracks" else []),  # 76 of the 94 tracks
+        *(["--set", "cnn.deltas=true", "cnn.keep_bands=true"] if model_type == "cnn" else []),
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     assert (out / SCALER_FILE).is_file() == (model_type == "mlp")  # the CNNs standardise inside themselves
@@ -437,6 +476,7 @@ def test_every_model_type_trains_loads_and_predicts(model_type, toy_corpus, tmp_
     assert (f"**Log-mel CNN:** a {CNNConfig.frames}-frame crop" in card.stdout) == (model_type == "cnn")
     assert ("**Track CNN:** a 192-frame crop of 76 tracks" in card.stdout) == (model_type == "tracks")
     assert ("Leaves out the chroma rows." in card.stdout) == (model_type == "tracks")
+    assert ("slope over time (Δ)" in card.stdout) == (model_type == "cnn")
     assert ("**MLP:** Dense 16" in card.stdout) == (model_type == "mlp")
 
 

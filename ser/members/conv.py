@@ -50,8 +50,14 @@ class ConvMember(MemberType):
         """For one of :attr:`centre_kinds`, the rows of :meth:`frame_matrix` to centre and the
         row saying which frames count (``None``: every frame)."""
 
-    #: Whether it can read its matrix through PCEN (:attr:`ser.config.CNNConfig.pcen`).
-    can_pcen: ClassVar[bool] = False
+    #: The settings only a spectrogram reader can take, and what each does (for the error).
+    SPECTROGRAM_SETTINGS: ClassVar[dict[str, str]] = {
+        "pcen": "read its matrix through PCEN",
+        "deltas": "read its rows' slopes over time",
+        "keep_bands": "keep frequency bands apart",
+    }
+    #: Which of :attr:`SPECTROGRAM_SETTINGS` it can take (:class:`ser.config.CNNConfig`).
+    spectrogram_settings: ClassVar[frozenset[str]] = frozenset()
 
     def row_groups(self, config: SERConfig) -> dict[str, list[int]]:
         """Groups of :meth:`frame_matrix`'s rows that :attr:`ser.config.CNNConfig.leave_out` can
@@ -77,8 +83,9 @@ class ConvMember(MemberType):
         unknown = set(settings.centre) - set(self.centre_kinds)
         if unknown:
             raise ValueError(f"the {self.title} cannot centre {sorted(unknown)} (only {self.centre_kinds})")
-        if settings.pcen and not self.can_pcen:
-            raise ValueError(f"the {self.title} cannot read its matrix through PCEN")
+        for name, what in self.SPECTROGRAM_SETTINGS.items():
+            if getattr(settings, name) and name not in self.spectrogram_settings:
+                raise ValueError(f"the {self.title} cannot {what} ({name})")
         groups = self.row_groups(config)
         unknown = set(settings.leave_out) - set(groups)
         if unknown:
@@ -212,6 +219,7 @@ class ConvMember(MemberType):
                 else ""
             )
             + (" Reads its matrix through PCEN (per-channel energy normalisation)." if cc.pcen else "")
+            + (" Reads each band's slope over time (Δ) beside its level." if cc.deltas else "")
             + (f" Reads {' and '.join(cc.centre)} relative to each clip's own median." if cc.centre else "")
             + (f" Leaves out the {', '.join(cc.leave_out)} rows." if cc.leave_out else "")
         )
