@@ -367,6 +367,10 @@ class CNNConfig:
             raise ValueError(f"calm_neutral must lie in [0, 0.5], got {self.calm_neutral!r}")
 
 
+def _log_mel_cnn_config() -> CNNConfig:
+    return CNNConfig(deltas=True, keep_bands=True)
+
+
 def _track_cnn_config() -> CNNConfig:
     return CNNConfig(time_pool=1, channels=(64, 128, 128), kernel_size=5)
 
@@ -377,7 +381,8 @@ class SERConfig:
 
     Attributes:
         model: The MLP over the feature vector.
-        cnn: The 2-D CNN over log-mel crops.
+        cnn: The 2-D CNN over log-mel crops (since 0.11 it reads each band's Δ and keeps the
+            bands apart; a bundle saved before those fields existed did neither).
         tracks: The 1-D CNN over crops of the per-frame acoustic tracks.
         augment: How training copies are made (``"basic"`` for bundles from before this field).
         model_type: A registered single-model type (:func:`ser.registry.member_names`: ``"mlp"``,
@@ -394,7 +399,7 @@ class SERConfig:
     audio: AudioConfig = field(default_factory=AudioConfig)
     features: FeatureConfig = field(default_factory=FeatureConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
-    cnn: CNNConfig = field(default_factory=CNNConfig)
+    cnn: CNNConfig = field(default_factory=_log_mel_cnn_config)
     tracks: CNNConfig = field(default_factory=_track_cnn_config)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     model_type: str = "mlp"

@@ -20,7 +20,7 @@ os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="ser-tests-hf-")
 os.environ.pop("HF_TOKEN", None)
 os.environ.pop("SER_MODEL_REPO", None)
 
-from ser.config import CNNConfig, ModelConfig, SERConfig  # noqa: E402
+from ser.config import ModelConfig, SERConfig  # noqa: E402
 from ser.datasets import manifest_items  # noqa: E402
 from ser.degrade import degrade  # noqa: E402
 from ser.training import train  # noqa: E402
@@ -34,7 +34,7 @@ TOY_CONFIG = SERConfig(
     model=dataclasses.replace(
         ModelConfig(), hidden=(32, 16), epochs=30, patience=10, augment_copies=1, ensemble=2
     ),
-    cnn=dataclasses.replace(CNNConfig(), channels=(8, 16), epochs=6, batch_size=16),
+    cnn=dataclasses.replace(SERConfig().cnn, channels=(8, 16), epochs=6, batch_size=16),
     tracks=dataclasses.replace(SERConfig().tracks, channels=(8, 16), epochs=6, batch_size=16),
     model_type="fusion",
     fusion_members=("mlp", "tracks", "cnn"),

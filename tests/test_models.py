@@ -234,6 +234,17 @@ def test_the_log_mel_cnn_can_read_deltas_and_keep_bands_apart_and_the_track_cnn_
             SERConfig(model_type="tracks", tracks=dataclasses.replace(SERConfig().tracks, **{name: True}))
 
 
+def test_the_default_log_mel_cnn_reads_deltas_and_keeps_bands_and_older_bundles_read_as_saved():
+    assert SERConfig().cnn.deltas and SERConfig().cnn.keep_bands  # the recipe since 0.11
+    assert not SERConfig().tracks.deltas and not SERConfig().tracks.keep_bands
+    saved = SERConfig().to_dict()
+    for name in ("deltas", "keep_bands"):
+        del saved["cnn"][name]  # a bundle saved before the fields existed
+    before = SERConfig.from_dict(saved).cnn
+    assert not before.deltas and not before.keep_bands
+    assert SERConfig.from_dict(SERConfig().to_dict()) == SERConfig()
+
+
 def test_spec_augment_masks_bands_and_frames_of_a_copy():
     rng = np.random.default_rng(0)
     crops = np.random.default_rng(1).normal(size=(4, 64, 32)).astype(np.float32)

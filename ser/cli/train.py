@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         "seed": args.seed,
     }
     cnn_cfg = dataclasses.replace(
-        CNNConfig(),
+        SERConfig().cnn,
         epochs=args.cnn_epochs,
         channels=tuple(int(c) for c in args.cnn_channels.split(",")),
         ensemble=args.cnn_ensemble,
