@@ -218,7 +218,7 @@ def test_the_log_mel_cnn_can_read_deltas_and_keep_bands_apart_and_the_track_cnn_
     config = CNNConfig(channels=(4, 8), deltas=True, keep_bands=True)
     model = LOGMEL_CNN.build(64, 8, np.zeros(64), np.ones(64), steps=10, config=config)
     assert model.get_layer("level_and_delta").output.shape[1:] == (192, 64, 2)  # level and Δ
-    # two blocks leave 16 bands of 8 filters each (pooled in time first, then twice more)
+    # two 2×2 max-pools leave 16 of the 64 bands, each with 8 filters, side by side
     assert model.get_layer("time_stats").output.shape[-1] == 2 * 16 * 8
     plain = LOGMEL_CNN.build(64, 8, np.zeros(64), np.ones(64), steps=10, config=CNNConfig(channels=(4, 8)))
     assert plain.get_layer("time_stats").output.shape[-1] == 2 * 8  # bands averaged away
