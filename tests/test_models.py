@@ -224,7 +224,7 @@ def test_the_log_mel_cnn_can_read_deltas_and_keep_bands_apart_and_the_track_cnn_
     assert plain.get_layer("time_stats").output.shape[-1] == 2 * 8  # bands averaged away
     x = np.random.default_rng(1).normal(size=(3, 192, 64)).astype(np.float32)
     model.save(tmp_path / "m.keras")
-    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras", compile=False, safe_mode=True)  # as bundles load
     np.testing.assert_allclose(
         loaded.predict_on_batch(x)["emotion"], model.predict_on_batch(x)["emotion"], atol=1e-6
     )
