@@ -99,7 +99,7 @@ class ReverseGradient(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="ser")
 class TimeDelta(keras.layers.Layer):
-    """The local slope over time (axis 1) of ``(batch, frames, rows)``: ``librosa.feature.delta``'s
+    """The local slope over time (axis 1) of ``(batch, frames, ...)``: ``librosa.feature.delta``'s
     regression over ``width`` frames (edges repeated), so a row's Δ at frame t is
     ``Σₙ n (x[t+n] − x[t−n]) / (2 Σₙ n²)`` for n = 1 … width // 2 (saved in ``.keras`` files)."""
 

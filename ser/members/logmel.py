@@ -53,9 +53,9 @@ class LogMelCNN(ConvMember):
         from ser.layers import TimeDelta
 
         frames, n_mels = x.shape[1:]
-        channels = [x, TimeDelta(name="delta")(x)] if config.deltas else [x]
-        channels = [keras.layers.Reshape((frames, n_mels, 1))(c) for c in channels]
-        x = keras.layers.Concatenate(name="level_and_delta")(channels) if config.deltas else channels[0]
+        x = keras.layers.Reshape((frames, n_mels, 1))(x)
+        if config.deltas:
+            x = keras.layers.Concatenate(name="level_and_delta")([x, TimeDelta(name="delta")(x)])
         if config.time_pool > 1:
             x = keras.layers.AveragePooling2D((config.time_pool, 1), name="time_pool")(x)
         x = conv_blocks(x, config, keras.layers.Conv2D, keras.layers.MaxPooling2D)
