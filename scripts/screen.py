@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ser.cli import (
     add_fold_arguments,
+    add_variant_argument,
     add_verbose_argument,
     corpus_items,
     entry_point,
@@ -37,14 +38,7 @@ from ser.emotions import EMOTIONS
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_fold_arguments(p, base_help="bundle whose settings variants change")
-    p.add_argument(
-        "--variant",
-        nargs="+",
-        action="append",
-        default=[],
-        metavar="SECTION.FIELD=VALUE",
-        help="one variant's overrides, e.g. tracks.centre=pitch (repeatable)",
-    )
+    add_variant_argument(p, "one variant's overrides, e.g. tracks.centre=pitch (repeatable)")
     p.add_argument("--dev", action="append", default=[], help="a development corpus manifest (repeatable)")
     p.add_argument(
         "--degraded", metavar="DIR", help="make (once) and score degraded copies of the test files"

@@ -77,6 +77,14 @@ def add_verbose_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_variant_argument(parser: argparse.ArgumentParser, help: str) -> None:
+    """``--variant SECTION.FIELD=VALUE …`` (repeatable): one variant's settings overrides per use
+    (:func:`ser.config.with_overrides`), as ``args.variant``, a list of lists."""
+    parser.add_argument(
+        "--variant", nargs="+", action="append", default=[], metavar="SECTION.FIELD=VALUE", help=help
+    )
+
+
 def add_fit_processes_argument(parser: argparse.ArgumentParser) -> None:
     """``--fit-processes``: member fits at once, each in its own process (default 2)."""
     parser.add_argument(
