@@ -38,7 +38,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True, help="folder for <condition>/ copies and manifests")
     p.add_argument("--conditions", nargs="+", default=list(CONDITIONS), choices=list(CONDITIONS))
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--jobs", type=int, default=1, help="feature processes when measuring")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="processes making the copies and, when measuring, reading them (-1: all cores)",
+    )
     p.add_argument("--json", help="write the scores here (with a model)")
     p.add_argument("--measure", action="store_true", help="score the model (given or default) on each copy")
     add_model_arguments(p)
