@@ -38,15 +38,24 @@ def main(argv: list[str] | None = None) -> int:
     from ser.training.speed import step_times
 
     base = SERConfig(model_type="fusion")
-    results: dict[str, dict[str, float]] = {}
-    for member in args.member or conv:
-        baseline = None
+    variants = {}  # name → (settings, Keras dtype policy); every one checked before any is timed
+    try:
         for variant in [[], *args.variant]:
             policy = next((v.partition("=")[2] for v in variant if v.startswith("dtype=")), None)
             config = with_overrides(base, [v for v in variant if not v.startswith("dtype=")])
+            if policy:
+                import keras
+
+                keras.DTypePolicy(policy)  # raises ValueError for an unknown policy
+            variants[" ".join(variant) or "default"] = config, policy
+    except ValueError as err:
+        p.error(str(err))
+    results: dict[str, dict[str, float]] = {}
+    for member in args.member or conv:
+        baseline = None
+        for name, (config, policy) in variants.items():
             median_ms = float(1000 * np.median(step_times(member, config, args.steps, policy=policy)))
             baseline = baseline or median_ms
-            name = " ".join(variant) or "default"
             results.setdefault(member, {})[name] = round(median_ms, 2)
             print(
                 f"{member:8s} {name:50s} {median_ms:8.1f} ms/step  × {median_ms / baseline:.2f} of the default"

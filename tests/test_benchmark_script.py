@@ -42,6 +42,13 @@ def test_training_speed_is_timed_for_convolutional_members_only():
         step_times("tracks", SERConfig(), steps=0)
 
 
+@pytest.mark.parametrize("variant", ["cnn.nope=3", "dtype=float7"])
+def test_training_benchmark_refuses_an_unknown_setting_before_timing_anything(variant):
+    res = run_script("benchmark_training.py", "--variant", variant, timeout=300)
+    assert res.returncode == 2
+    assert "error:" in res.stderr and "ms/step" not in res.stdout
+
+
 @pytest.mark.slow
 def test_training_benchmark_times_each_variant_against_the_default(tmp_path):
     out = tmp_path / "steps.json"
