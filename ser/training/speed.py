@@ -56,12 +56,14 @@ def step_times(
         raise ValueError(f"steps must be at least 1, got {steps}")
     import keras
 
+    from ser.training.crops import emotion_targets
+
     settings = kind.settings(config)
     rows = kind.input_rows(config)
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(settings.batch_size, settings.frames, rows)).astype(np.float32)
     targets = {
-        "emotion": np.eye(n_classes, dtype=np.float32)[rng.integers(n_classes, size=settings.batch_size)],
+        "emotion": emotion_targets(rng.integers(n_classes, size=settings.batch_size), n_classes),
         "intensity": rng.integers(2, size=(settings.batch_size, 1)).astype(np.float32),
     }
     keras.utils.set_random_seed(seed)
