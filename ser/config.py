@@ -182,7 +182,8 @@ class AugmentConfig:
         tempo: Range of the duration factor.
         room_p: Probability of step 2.
         rt60_s: Range of the reverberation time (s).
-        room_bank: Rooms in the bank step 2 draws from (0: a new room per copy).
+        room_bank: Rooms in the bank step 2 draws from (0: a new room per copy, the default
+            before 0.12).
         room_rays: Rays of a new room's ray tracer (bundles before 0.9: 10,000, unseeded).
         noise_p: Probability of step 3.
         snr_db: Range of the background's SNR (dB).
@@ -192,8 +193,9 @@ class AugmentConfig:
     """
 
     #: What a field missing from a saved ``augment`` section means: the recipe as it was before
-    #: the field existed (bundles before 0.9 cast 10,000 unseeded rays).
-    LEGACY: ClassVar[dict[str, Any]] = {"room_rays": 10_000}
+    #: the field existed (bundles before 0.9 cast 10,000 unseeded rays; bundles before the bank
+    #: existed simulated a new room per copy).
+    LEGACY: ClassVar[dict[str, Any]] = {"room_rays": 10_000, "room_bank": 0}
 
     recipe: str = "world"
     speaker_p: float = 0.7
@@ -203,7 +205,7 @@ class AugmentConfig:
     tempo: tuple[float, float] = (0.85, 1.2)
     room_p: float = 0.3
     rt60_s: tuple[float, float] = (0.2, 0.9)
-    room_bank: int = 0
+    room_bank: int = 64
     room_rays: int = 2000
     noise_p: float = 0.6
     snr_db: tuple[float, float] = (0.0, 20.0)

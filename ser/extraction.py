@@ -31,8 +31,9 @@ FileInputs = dict[str, list[np.ndarray]]
 
 #: Bump when what a cache file holds changes (2: acoustic tracks added; 3: one array per member
 #: type and version; 4: channels aligned before the downmix, :func:`ser.audio.downmix`; 5: the pauses
-#: of very quiet recordings found, :func:`ser.audio.find_speech`).
-CACHE_FORMAT = 5
+#: of very quiet recordings found, :func:`ser.audio.find_speech`; 6: another speaker's median F0 read
+#: from the pitch analysis Change gender uses, :func:`ser.channels.change_speaker`).
+CACHE_FORMAT = 6
 
 
 def clip_inputs(audio: Audio, config: SERConfig) -> dict[str, np.ndarray]:

@@ -99,6 +99,8 @@ class MemberType(abc.ABC):
             (``None``: it has none).
         uses_scaler: Its input is standardised outside the model by the bundle's
             ``scaler.json`` (fitted on each training set).
+        relative_cost: Roughly what fitting it on a file costs next to the other types (the
+            track CNN's 1); fits are started costliest first so that workers finish together.
     """
 
     name: ClassVar[str]
@@ -107,10 +109,16 @@ class MemberType(abc.ABC):
     description: ClassVar[str]
     settings_field: ClassVar[str | None] = None
     uses_scaler: ClassVar[bool] = False
+    relative_cost: ClassVar[float] = 1.0
 
     def settings(self, config: SERConfig) -> Any:
         """This type's settings in ``config``."""
         return getattr(config, self.settings_field) if self.settings_field else None
+
+    def preset_epochs(self, config: SERConfig) -> int | None:
+        """The epochs it trains for whatever the data (``None``: the folds choose them, e.g. by
+        early stopping). When every member's are preset, the final fit need not wait for the CV."""
+        return None
 
     def validate(self, config: SERConfig) -> None:  # noqa: B027  (a hook: most types accept any settings)
         """Raise ValueError when ``config`` asks this type for something it cannot do."""

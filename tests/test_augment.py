@@ -4,6 +4,7 @@ heard, reproducibly, from training speakers only."""
 from __future__ import annotations
 
 import dataclasses
+import zlib
 
 import librosa
 import numpy as np
@@ -52,6 +53,22 @@ def test_another_speaker_has_the_pitch_and_duration_asked_for():
     )
     assert _median_f0(deeper) / _median_f0(y) == pytest.approx(2 ** (-3 / 12), rel=0.05)
     assert len(deeper) / len(y) == pytest.approx(1.2, rel=0.05)
+
+
+def test_another_speaker_is_praats_change_gender_with_one_pitch_analysis():
+    """Sharing the pitch analysis saves time and changes nothing: the copy is the one that
+    Praat's Sound: Change gender makes from the same settings."""
+    import parselmouth
+    from parselmouth.praat import call
+
+    y = synth_speech(1.5, f0=160, seed=6)
+    ours = channels.change_speaker(y, SR, formant_ratio=1.1, pitch_factor=1.0, range_factor=1.2)
+    sound = parselmouth.Sound(y.astype(np.float64), sampling_frequency=SR)
+    pitch = sound.to_pitch_ac(time_step=0.8 / channels.PITCH_FLOOR_HZ, pitch_floor=75, pitch_ceiling=600)
+    median = call(pitch, "Get quantile", 0, 0, 0.5, "Hertz")
+    parselmouth.praat.run(f"random_initializeWithSeedUnsafelyButPredictably ({zlib.crc32(y.tobytes())})")
+    praats = call(sound, "Change gender", 75, 600, 1.1, median, 1.2, 1.0).values[0].astype(np.float32)
+    np.testing.assert_array_equal(ours, praats)
 
 
 def test_the_telephone_keeps_only_its_band():
@@ -157,6 +174,7 @@ def test_augmentation_settings_travel_with_the_model_and_old_bundles_read_as_bas
     assert old_world.augment.room_bank == 0  # 0.5.0 bundles: a new room per copy
     assert old_world.augment.room_rays == 10_000  # … ray-traced as audiomentations does by default
     assert AugmentConfig().room_rays == 2000
+    assert AugmentConfig().room_bank == 64  # since 0.12: rooms from the bank
     with pytest.raises(ValueError, match="room_rays"):
         AugmentConfig(room_rays=0)
     banked = SERConfig(augment=AugmentConfig(room_bank=64))

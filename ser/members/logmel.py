@@ -31,6 +31,7 @@ class LogMelCNN(ConvMember):
     title = "log-mel CNN"
     description = "a small convolutional network over a 2 s log-mel spectrogram of the speech"
     settings_field = "cnn"
+    relative_cost = 3.0  # a step takes about 3 × the track CNN's (scripts/benchmark_training.py)
 
     def frame_matrix(self, tracks: FrameTracks, config: SERConfig) -> np.ndarray:
         return tracks.log_mel

@@ -75,6 +75,7 @@ class MLP(MemberType):
         "shape and contrast, chroma, pitch, rhythm)"
     )
     settings_field = "model"
+    relative_cost = 0.5
     uses_scaler = True
 
     def input_shape(self, config: SERConfig) -> tuple[int, ...]:

@@ -146,7 +146,7 @@ class CropEpochs(keras.utils.PyDataset):
                 k = rng.integers(n_versions)
             else:
                 k = rng.choice(n_versions, p=pick / pick.sum())
-            spec = self.matrices[i][k].astype(np.float32)
+            spec = self.matrices[i][k]  # as stored (float16): frame_crop makes the crop float32
             offset = int(rng.integers(abs(spec.shape[1] - cc.frames) + 1))
             crops.append(frame_crop(spec, cc.frames, offset, fill=self.fill))
         x = spec_augment(

@@ -15,6 +15,7 @@ A fusion is scored through the same Keras graph that is saved and served
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -67,6 +68,11 @@ def fold_split(speakers: np.ndarray, test_speakers: list[str]) -> tuple[np.ndarr
     return test, held, Split(~test & ~validation, validation)
 
 
+def fold_splits(speakers: np.ndarray, n_folds: int) -> list[Split]:
+    """The splits the CV's models are fitted on, fold by fold (:func:`fold_split`)."""
+    return [fold_split(speakers, test)[2] for test in speaker_folds(speakers.tolist(), n_folds)]
+
+
 def fold_scores(
     data: TrainingData, mask: np.ndarray, outputs: dict[str, np.ndarray], n_classes: int
 ) -> dict[str, float]:
@@ -87,6 +93,7 @@ def cross_validate(
     n_folds: int = 5,
     degraded: dict[str, TrainingData] | None = None,
     processes: int = 1,
+    fitted: Sequence[dict[str, FittedMember]] | None = None,
 ) -> dict[str, Any]:
     """Speaker-disjoint k-fold CV; returns per-fold scores, their summary and pooled report.
 
@@ -105,6 +112,8 @@ def cross_validate(
             each confidence level's precision at the fitted temperature (``calibration``).
         processes: Member fits at once, in worker processes (:func:`ser.training.fitting.fit_splits`;
             the results do not depend on it).
+        fitted: The folds' models, when the caller has fitted them already on
+            :func:`fold_splits` (with other fits, in one pool); else they are fitted here.
     """
     degraded = degraded or {}
     for name, copies in degraded.items():
@@ -116,16 +125,19 @@ def cross_validate(
     members: dict[str, list[dict[str, float]]] = {}
     test_folds = speaker_folds(data.speakers.tolist(), n_folds)
     fold_sides = [fold_split(data.speakers, speakers) for speakers in test_folds]
-    all_fitted = fit_splits(data, [split for _, _, split in fold_sides], len(classes), config, processes)
-    for k, (test_speakers, (test, val_speakers, _), fitted) in enumerate(
-        zip(test_folds, fold_sides, all_fitted)
+    if fitted is None:
+        fitted = fit_splits(data, [split for _, _, split in fold_sides], len(classes), config, processes)
+    if len(fitted) != n_folds:
+        raise ValueError(f"expected the models of {n_folds} folds, got {len(fitted)}")
+    for k, (test_speakers, (test, val_speakers, _), fold_models) in enumerate(
+        zip(test_folds, fold_sides, fitted)
     ):
-        outputs = predict_members(fitted, data, test, config)
+        outputs = predict_members(fold_models, data, test, config)
         for name, out in outputs.items():
             members.setdefault(name, []).append(fold_scores(data, test, out, len(classes)))
         shipped = outputs[config.model_type]
         for name, copies in degraded.items():
-            out = predict_members(fitted, copies, test, config)[config.model_type]
+            out = predict_members(fold_models, copies, test, config)[config.model_type]
             degraded_folds[name].append(fold_scores(copies, test, out, len(classes)))
             degraded_probs[name].append(out["emotion"])
             logger.info("fold %d %s: UAR %.3f", k + 1, name, degraded_folds[name][-1]["uar"])
@@ -144,7 +156,7 @@ def cross_validate(
                 "test_speakers": list(test_speakers),
                 "validation_speakers": val_speakers,
                 "n_test": int(test.sum()),
-                "epochs": {name: f.epochs for name, f in fitted.items()},
+                "epochs": {name: f.epochs for name, f in fold_models.items()},
                 **members[config.model_type][-1],
             }
         )

@@ -57,7 +57,8 @@ def fit_splits(
 
     Args:
         processes: Fits at once, each in its own worker process (``1``: one after the other in
-            this process). The results do not depend on it.
+            this process), the costliest started first (:func:`costliest_first`). The results do
+            not depend on it.
 
     Returns:
         Per split, in order, the fitted members by name.
@@ -65,6 +66,8 @@ def fit_splits(
     if processes < 1:
         raise ValueError(f"processes must be at least 1, got {processes}")
     tasks = [(k, m) for k in range(len(splits)) for m in config.members]
+    if processes > 1:
+        tasks = costliest_first(tasks, splits, config)
     if processes == 1 or len(tasks) == 1:
         fitted = []
         for done, (k, m) in enumerate(tasks, 1):
@@ -89,6 +92,23 @@ def fit_splits(
     for (k, m), f in zip(tasks, fitted):
         result[k][m] = f
     return result
+
+
+def costliest_first(
+    tasks: list[tuple[int, str]], splits: Sequence[Split], config: SERConfig
+) -> list[tuple[int, str]]:
+    """``(split index, member)`` fits ordered by what each costs, the costliest first: files it
+    sees × the type's :attr:`~ser.registry.MemberType.relative_cost` × its epochs (the split's,
+    else the type's preset ones, else 1). Started in this order, two workers finish at about the same time instead of one
+    running the last long fit alone."""
+
+    def cost(task: tuple[int, str]) -> float:
+        split, kind = splits[task[0]], member_type(task[1])
+        seen = split.train if split.validation is None else split.train | split.validation
+        epochs = (split.epochs or {}).get(task[1]) or kind.preset_epochs(config) or 1
+        return float(np.count_nonzero(seen)) * kind.relative_cost * epochs
+
+    return sorted(tasks, key=cost, reverse=True)
 
 
 def _fit(data: TrainingData, split: Split, member: str, n_classes: int, config: SERConfig) -> FittedMember:

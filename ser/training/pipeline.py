@@ -15,7 +15,7 @@ from ser.bundle import save_bundle
 from ser.config import SERConfig
 from ser.datasets import Item
 from ser.metrics import plot_confusion
-from ser.training.crossval import bundle_scaler, cross_validate, pooled_model
+from ser.training.crossval import bundle_scaler, cross_validate, fold_splits, pooled_model
 from ser.training.data import TrainingData
 from ser.training.fitting import Split, fit_splits
 from ser.training.folds import fold_mates
@@ -37,7 +37,10 @@ def train(
 ) -> dict[str, Any]:
     """Cross-validate, fit the final model on every item and write a bundle to ``out_dir``.
 
-    The final fit trains each member for the median of the epochs it trained in the folds.
+    The final fit trains each member for the median of the epochs it trained in the folds. When
+    every member's epochs are preset (:meth:`ser.registry.MemberType.preset_epochs`: the CNNs'
+    fixed schedules), that median is known before the CV, and the final fit shares the folds'
+    pool of workers: no worker waits for the last fold to end before the final fit starts.
 
     Args:
         degraded: By condition, a degraded copy of each item, in the order of ``items``
@@ -60,7 +63,15 @@ def train(
         name: TrainingData.from_items(copy_items, clean_only, classes, cache_dir, jobs)
         for name, copy_items in (degraded or {}).items()
     }
-    metrics = cross_validate(data, classes, config, n_folds, degraded=copies, processes=processes)
+    preset = {t.name: t.preset_epochs(config) for t in config.member_types}
+    everything = np.ones(len(items), dtype=bool)
+    if None in preset.values():  # the final fit trains for the folds' median epochs: after the CV
+        metrics = cross_validate(data, classes, config, n_folds, degraded=copies, processes=processes)
+        final = None
+    else:  # every member's epochs are known: fold models and final model in one pool of workers
+        splits = [*fold_splits(data.speakers, n_folds), Split(everything, epochs=preset)]
+        *folds, final = fit_splits(data, splits, len(classes), config, processes)
+        metrics = cross_validate(data, classes, config, n_folds, copies, processes, fitted=folds)
     config = dataclasses.replace(config, temperature=round(metrics["calibration"]["temperature"], 4))
     logger.info(
         "temperature %.3f: ECE %.3f → %.3f on the CV's out-of-fold predictions",
@@ -69,9 +80,9 @@ def train(
         metrics["calibration"]["after"]["ece"],
     )
     epochs = {m: max(1, int(np.median([f["epochs"][m] for f in metrics["folds"]]))) for m in config.members}
-    logger.info("final fit on all %d files (epochs: %s)", len(items), epochs)
-    everything = Split(np.ones(len(items), dtype=bool), epochs=epochs)
-    final = fit_splits(data, [everything], len(classes), config, processes)[0]
+    if final is None:
+        logger.info("final fit on all %d files (epochs: %s)", len(items), epochs)
+        final = fit_splits(data, [Split(everything, epochs=epochs)], len(classes), config, processes)[0]
     metrics.update(
         {
             "final_fit": {
