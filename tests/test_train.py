@@ -125,6 +125,28 @@ def test_fitting_needs_at_least_one_process(toy_corpus):
         fit_splits(data, [Split(np.ones(len(data), dtype=bool))], 3, config, processes=0)
 
 
+def test_the_costliest_fits_start_first_and_the_final_fit_need_not_wait_for_the_folds():
+    """Two workers finish together when the long fits start first: the final fit's log-mel CNN
+    (every file, the costlier member), then the folds' log-mel CNNs, then the track CNNs."""
+    from ser.registry import member_type
+    from ser.training.crossval import fold_splits
+    from ser.training.fitting import Split, costliest_first
+
+    config = SERConfig(model_type="fusion")  # the track CNN and the log-mel CNN
+    assert {m: member_type(m).preset_epochs(config) for m in config.members} == {"tracks": 60, "cnn": 60}
+    assert member_type("mlp").preset_epochs(config) is None  # early stopping: the final fit waits
+    speakers = np.repeat([f"{s:02d}" for s in range(1, 21)], 6)
+    splits = [
+        *fold_splits(speakers, 5),
+        Split(np.ones(len(speakers), dtype=bool), epochs={"tracks": 60, "cnn": 60}),
+    ]
+    tasks = [(k, m) for k in range(len(splits)) for m in config.members]
+    order = costliest_first(tasks, splits, config)
+    assert sorted(order) == sorted(tasks)
+    assert order[0] == (5, "cnn") and order[6] == (5, "tracks")
+    assert [m for _, m in order] == ["cnn"] * 6 + ["tracks"] * 6
+
+
 def test_the_scaler_is_fitted_on_training_rows_only(toy_corpus):
     """Shifting every test speaker's features must not move the fold's scaler."""
     import dataclasses

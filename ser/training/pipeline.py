@@ -71,7 +71,9 @@ def train(
     else:  # every member's epochs are known: fold models and final model in one pool of workers
         splits = [*fold_splits(data.speakers, n_folds), Split(everything, epochs=preset)]
         *folds, final = fit_splits(data, splits, len(classes), config, processes)
-        metrics = cross_validate(data, classes, config, n_folds, copies, processes, fitted=folds)
+        metrics = cross_validate(
+            data, classes, config, n_folds, degraded=copies, processes=processes, fitted=folds
+        )
     config = dataclasses.replace(config, temperature=round(metrics["calibration"]["temperature"], 4))
     logger.info(
         "temperature %.3f: ECE %.3f → %.3f on the CV's out-of-fold predictions",
