@@ -20,7 +20,7 @@ os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="ser-tests-hf-")
 os.environ.pop("HF_TOKEN", None)
 os.environ.pop("SER_MODEL_REPO", None)
 
-from ser.config import ModelConfig, SERConfig  # noqa: E402
+from ser.config import AugmentConfig, ModelConfig, SERConfig  # noqa: E402
 from ser.datasets import manifest_items  # noqa: E402
 from ser.degrade import degrade  # noqa: E402
 from ser.training import train  # noqa: E402
@@ -28,6 +28,9 @@ from tests.audio_fixtures import synth_speech  # noqa: E402
 
 #: Generated "emotions": (f0 Hz, syllable rate Hz). Distinct enough for a model to learn.
 TOY_CLASSES = {"calm": (125.0, 3.0), "angry": (200.0, 6.5), "sad": (80.0, 1.5)}
+#: The default world recipe with a bank of 4 rooms instead of 64: the same steps, but each new
+#: process simulates its bank in about 3 s instead of 48 (`--augment room_bank=4` for scripts).
+SMALL_ROOM_BANK = AugmentConfig(room_bank=4)
 #: The shipped model type, a fusion, scaled down to train in seconds: the shipped members (the
 #: track CNN and the log-mel CNN) and the MLP, so that one bundle exercises every kind of member.
 TOY_CONFIG = SERConfig(
@@ -36,6 +39,7 @@ TOY_CONFIG = SERConfig(
     ),
     cnn=dataclasses.replace(SERConfig().cnn, channels=(8, 16), epochs=6, batch_size=16),
     tracks=dataclasses.replace(SERConfig().tracks, channels=(8, 16), epochs=6, batch_size=16),
+    augment=SMALL_ROOM_BANK,
     model_type="fusion",
     fusion_members=("mlp", "tracks", "cnn"),
 )

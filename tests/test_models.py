@@ -461,6 +461,7 @@ def test_every_model_type_trains_loads_and_predicts(model_type, toy_corpus, tmp_
         "--tracks-epochs", 2,
         "--tracks-channels", "4,8",
         "--augment-copies", 1,
+        "--augment", "room_bank=4",
         "--jobs", 1,
         "--cache-dir", tmp_path / "cache",
         "--out", out,

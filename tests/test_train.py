@@ -15,7 +15,7 @@ from ser.datasets import manifest_items, parse_ravdess_name, ravdess_items
 from ser.features import track_groups
 from ser.training.folds import speaker_folds, validation_speakers
 from tests.audio_fixtures import RAVDESS
-from tests.conftest import TOY_CONFIG
+from tests.conftest import SMALL_ROOM_BANK, TOY_CONFIG
 from tests.util import run_script
 
 
@@ -158,7 +158,9 @@ def test_the_scaler_is_fitted_on_training_rows_only(toy_corpus):
     from ser.training.data import TrainingData
 
     items = manifest_items(toy_corpus)
-    config = SERConfig(model=dataclasses.replace(SERConfig().model, augment_copies=1, ensemble=1))
+    config = SERConfig(
+        model=dataclasses.replace(SERConfig().model, augment_copies=1, ensemble=1), augment=SMALL_ROOM_BANK
+    )
     data = TrainingData.from_items(items, config, ["angry", "calm", "sad"])
     test = np.isin(data.speakers, speaker_folds(data.speakers.tolist(), 3)[0])
     x_train, _ = MLP_TYPE.training_rows(data, ~test)
@@ -185,6 +187,8 @@ def test_members_trained_at_once_give_the_same_model_as_one_after_another(toy_co
         16,
         "--augment-copies",
         1,
+        "--augment",
+        "room_bank=4",
         "--ensemble",
         1,
         "--cnn-epochs",
@@ -231,6 +235,8 @@ def test_training_smoke_on_a_few_ravdess_actors(tmp_path):
         10,
         "--augment-copies",
         1,
+        "--augment",
+        "room_bank=4",
         "--ensemble",
         1,
         "--cnn-epochs",
