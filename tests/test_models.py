@@ -678,3 +678,51 @@ def test_speaker_adversarial_training_reverses_the_speaker_heads_gradient_and_sh
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
     with pytest.raises(ValueError, match="speaker_adversarial must be at least 0"):
         CNNConfig(speaker_adversarial=-0.1)
+
+
+def _script_module(name: str):
+    import importlib.util
+
+    from tests.util import ROOT
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_speaker_norm_probe_gives_each_speakers_inputs_the_training_statistics(toy_bundle, toy_corpus):
+    from ser.datasets import manifest_items
+    from ser.inference import analyse_many
+
+    probe = _script_module("speaker_norm_probe")
+    bundle = load_bundle(toy_bundle)
+    reference = probe.training_stats(bundle)
+    assert set(reference) == {"features", "tracks", "logmel"}  # the scaler's and both CNNs' layers
+    items = manifest_items(toy_corpus)
+    analyses = analyse_many([str(it.path) for it in items], bundle.config)
+    speakers = [it.speaker for it in items]
+    adapted = probe.adapt(analyses, speakers, reference)
+    for speaker in sorted(set(speakers)):
+        before, after = (
+            [a for a, s in zip(given, speakers, strict=True) if s == speaker] for given in (analyses, adapted)
+        )
+        for name in ("features", "tracks"):  # the log-mel crops' padding moves with them
+            moving = probe.row_stats([b.arrays[name] for a in before for b in a.batches])[1] > 1e-4
+            mean, std = probe.row_stats([b.arrays[name] for a in after for b in a.batches])
+            assert moving.mean() > 0.9
+            np.testing.assert_allclose(mean, reference[name][0], rtol=1e-4, atol=1e-3)
+            np.testing.assert_allclose(std[moving], reference[name][1][moving], rtol=1e-3)
+
+
+def test_speaker_norm_probe_scores_the_bundle_itself_and_each_grouping(toy_bundle, toy_corpus):
+    from ser.crosscorpus import measure
+
+    done = run_script("speaker_norm_probe.py", "--model-dir", toy_bundle, "--dev", toy_corpus)
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| toy_corpus")]
+    cells = {row.split("|")[2].strip(): [c.strip() for c in row.strip("|").split("|")[2:]] for row in rows}
+    assert list(cells) == ["none", "corpus", "speaker"]
+    itself = measure(Predictor(toy_bundle), toy_corpus)
+    assert cells["none"][0] == f"{100 * itself['strict']['uar']:.1f}"
+    assert all(0 <= float(c) <= 100 for row in cells.values() for c in row if c)
