@@ -82,7 +82,7 @@ def restandardise(inputs: ModelInputs, group: dict[str, Stats], reference: dict[
             (mean, std), (mean_ref, std_ref) = group[name], reference[name]
             x = ((x - mean) / std * std_ref + mean_ref).astype(np.float32)
         arrays[name] = x
-    return ModelInputs(bounds=inputs.bounds, arrays=arrays)
+    return dataclasses.replace(inputs, arrays=arrays)
 
 
 def adapt(analyses: list[Analysis | Exception], groups: list[str], reference: dict[str, Stats]) -> list:

@@ -32,7 +32,7 @@ from ser.layers import pool_probabilities
 from ser.members import TRACK_CNN
 from tests.audio_fixtures import synth_speech
 from tests.conftest import TOY_CLASSES
-from tests.util import run_script
+from tests.util import load_script, run_script
 
 SR = 22050
 
@@ -680,22 +680,11 @@ def test_speaker_adversarial_training_reverses_the_speaker_heads_gradient_and_sh
         CNNConfig(speaker_adversarial=-0.1)
 
 
-def _script_module(name: str):
-    import importlib.util
-
-    from tests.util import ROOT
-
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_speaker_norm_probe_gives_each_speakers_inputs_the_training_statistics(toy_bundle, toy_corpus):
     from ser.datasets import manifest_items
     from ser.inference import analyse_many
 
-    probe = _script_module("speaker_norm_probe")
+    probe = load_script("speaker_norm_probe")
     bundle = load_bundle(toy_bundle)
     reference = probe.training_stats(bundle)
     assert set(reference) == {"features", "tracks", "logmel"}  # the scaler's and both CNNs' layers
