@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 # TensorFlow's C++ and absl logs are noise for the people using ser; `--verbose` brings them back.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-__version__ = "0.12.0"
+__version__ = "0.13.0"
 __all__ = ["Predictor", "SERError", "__version__"]
 
 if TYPE_CHECKING:
