@@ -21,7 +21,7 @@ import dataclasses
 
 from ser.bundle import load_bundle
 from ser.cli import entry_point, setup_logging
-from ser.crosscorpus import corpus_name, score_answers
+from ser.crosscorpus import corpus_name, score_answers, uar_cells
 from ser.datasets import manifest_items
 from ser.fusion import average_models, members_of
 from ser.inference import Predictor, analyse_many
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         cells = []
         for truth, analyses in corpora.values():
             scores = score_answers(truth, predictor.predict_analyses(analyses), predictor.labels)
-            cells += [f"{100 * scores[rule]['uar']:.1f}" if rule in scores else "" for rule in SUBSET_RULES]
+            cells += uar_cells(scores)
         print(f"| {w:g} | " + " | ".join(cells) + " |")
     return 0
 

@@ -31,11 +31,12 @@ import numpy as np
 
 from ser.bundle import Bundle, load_bundle
 from ser.cli import entry_point, setup_logging
-from ser.crosscorpus import corpus_name, score_answers
+from ser.crosscorpus import corpus_name, score_answers, uar_cells
 from ser.datasets import manifest_items
 from ser.fusion import members_of
 from ser.inference import Analysis, Predictor, analyse_many
 from ser.inputs import ModelInputs
+from ser.members.conv import STANDARDISE_LAYER
 from ser.metrics import SUBSET_RULES
 
 GROUPINGS = ("none", "corpus", "speaker")
@@ -50,8 +51,8 @@ def training_stats(bundle: Bundle) -> dict[str, Stats]:
     for member in members_of(bundle.model):
         name = member.inputs[0].name
         layers = {layer.name: layer for layer in member.layers}
-        if "standardise" in layers:
-            layer = layers["standardise"]
+        if STANDARDISE_LAYER in layers:
+            layer = layers[STANDARDISE_LAYER]
             stats[name] = (np.ravel(layer.mean), np.sqrt(np.ravel(layer.variance)))
         elif bundle.scaler is not None:
             stats[name] = (bundle.scaler.mean, bundle.scaler.scale)
@@ -132,8 +133,10 @@ def main(argv: list[str] | None = None) -> int:
             scores = score_answers(
                 [it.label for it in items], predictor.predict_analyses(given), predictor.labels
             )
-            cells = [f"{100 * scores[rule]['uar']:.1f}" if rule in scores else "" for rule in SUBSET_RULES]
-            print(f"| {corpus_name(manifest)} | {grouping} | " + " | ".join(cells) + " |", flush=True)
+            print(
+                f"| {corpus_name(manifest)} | {grouping} | " + " | ".join(uar_cells(scores)) + " |",
+                flush=True,
+            )
     return 0
 
 

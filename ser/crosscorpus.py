@@ -18,7 +18,7 @@ from ser.audio import AudioError
 from ser.bundle import METRICS_FILE
 from ser.datasets import manifest_items
 from ser.inference import Prediction, Predictor
-from ser.metrics import corpus_scores
+from ser.metrics import SUBSET_RULES, corpus_scores
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,12 @@ def score_answers(
     probabilities = np.array([[r.probabilities[c] for c in labels] for _, r in scored])
     out: dict[str, Any] = {"n": len(scored), "failed": len(truth) - len(scored), "classes": sorted(set(kept))}
     return out | corpus_scores(kept, probabilities, labels)
+
+
+def uar_cells(scores: dict[str, Any]) -> list[str]:
+    """Table cells of :func:`score_answers`'s ``scores``: each rule's UAR in % with one decimal, in
+    the order of :data:`ser.metrics.SUBSET_RULES` (``""`` where a rule does not apply)."""
+    return [f"{100 * scores[rule]['uar']:.1f}" if rule in scores else "" for rule in SUBSET_RULES]
 
 
 def add_to_bundle(bundle_dir: str | Path, manifests: list[str | Path], jobs: int = 1) -> dict[str, Any]:

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 #: same batches, in the same order), with less Python between steps (the track CNN's epoch
 #: −18 % on 2 cores, the log-mel CNN's −9 %).
 STEPS_PER_EXECUTION = 10
+#: Name of the layer that standardises each row of the crop with the training frames' statistics
+#: (a ``keras.layers.Normalization``: its ``mean`` and ``variance``).
+STANDARDISE_LAYER = "standardise"
 
 
 class ConvMember(MemberType):
@@ -159,7 +162,7 @@ class ConvMember(MemberType):
         import keras
 
         inputs = keras.Input(shape=(config.frames, n_rows), name=self.input_name)
-        x = keras.layers.Normalization(axis=-1, mean=mean, variance=variance, name="standardise")(inputs)
+        x = keras.layers.Normalization(axis=-1, mean=mean, variance=variance, name=STANDARDISE_LAYER)(inputs)
         return heads(
             inputs,
             self.body(x, config),
